@@ -1,0 +1,151 @@
+"""Stage 3: write fetch records, snapshots and extractions, in batches, and keep source health.
+
+Writes are batched because one transaction per page would cap an unchanged recrawl at the
+database's commit rate rather than the network's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from crawler.items import FetchResult
+from storage.blobs import put_blob
+from storage.db import Database
+from storage.models import CrawlRun, ExtractionRecord, FetchAttempt, Snapshot, Source
+
+
+class StorePipeline:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.batch_size = crawler.settings.getint("POLICYWATCH_BATCH_SIZE", 200)
+        self.buffer: list[FetchResult] = []
+        self.counts = {"new_versions": 0, "unchanged": 0, "failed": 0}
+        self.failures: dict[str, int] = {}
+        self.db: Database | None = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.db = Database(self.crawler.settings.get("POLICYWATCH_DB_URL"))
+        with self.db.session() as session:
+            run = CrawlRun(started_at=datetime.now(UTC), status="running")
+            session.add(run)
+            session.flush()
+            self.run_id = run.id
+            self.failures = dict(
+                session.execute(select(Source.id, Source.consecutive_failures)).tuples().all()
+            )
+        self.crawler.stats.set_value("policywatch/run_id", self.run_id)
+
+    def process_item(self, item: FetchResult) -> FetchResult:
+        self.buffer.append(item)
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.buffer or self.db is None:
+            return
+        items, self.buffer = self.buffer, []
+        attempts: list[dict[str, Any]] = []
+        health: list[dict[str, Any]] = []
+        with self.db.session() as session:
+            for item in items:
+                snapshot_id = self._store_version(session, item) if item.is_new else None
+                attempts.append(self._attempt(item, snapshot_id))
+                health.append(self._health(item))
+            session.execute(insert(FetchAttempt), attempts)
+            session.execute(update(Source), health)
+        for item in items:
+            item.body = b""  # the bytes are stored; do not keep them alive in memory
+
+    def _store_version(self, session: Any, item: FetchResult) -> int:
+        assert item.sha256 is not None
+        put_blob(session, item.body, item.sha256)
+        snap = Snapshot(
+            source_id=item.source_id,
+            sha256=item.sha256,
+            size=len(item.body),
+            requested_url=item.url,
+            final_url=item.final_url or item.url,
+            http_status=item.http_status or 200,
+            content_type=item.content_type,
+            etag=item.etag,
+            last_modified=item.last_modified,
+            fetched_at=item.started_at,
+            redirects=item.redirects,
+        )
+        session.add(snap)
+        session.flush()
+        item.snapshot_id = snap.id
+        if item.extraction is not None:
+            session.add(
+                ExtractionRecord(
+                    snapshot_id=snap.id,
+                    extractor_version=item.extractor_version,
+                    outcome=item.extraction.outcome,
+                    created_at=datetime.now(UTC),
+                    data=item.extraction.to_dict(),
+                )
+            )
+        return snap.id
+
+    def _attempt(self, item: FetchResult, snapshot_id: int | None) -> dict[str, Any]:
+        if item.status == "failed":
+            result = "failed"
+        elif item.status == "not_modified":
+            result = "not_modified"
+        else:
+            result = "new_version" if item.is_new else "unchanged"
+        self.counts["failed" if result == "failed" else
+                    "new_versions" if result == "new_version" else "unchanged"] += 1
+        return {
+            "run_id": self.run_id,
+            "source_id": item.source_id,
+            "started_at": item.started_at,
+            "duration_s": item.duration_s,
+            "url": item.url,
+            "final_url": item.final_url,
+            "http_status": item.http_status,
+            "result": result,
+            "error_kind": item.error_kind,
+            "error": item.error,
+            "bytes": len(item.body),
+            "snapshot_id": snapshot_id,
+        }
+
+    def _health(self, item: FetchResult) -> dict[str, Any]:
+        row: dict[str, Any] = {"id": item.source_id, "last_checked_at": item.started_at}
+        if item.status == "failed":
+            count = self.failures.get(item.source_id, 0) + 1
+            row.update(consecutive_failures=count, last_error_kind=item.error_kind,
+                       last_error=item.error)
+        else:
+            count = 0
+            row.update(consecutive_failures=0, last_success_at=item.started_at,
+                       last_error_kind=None, last_error=None)
+            if item.extraction is not None:
+                row.update(health=item.extraction.outcome, health_message=item.extraction.message)
+        self.failures[item.source_id] = count
+        return row
+
+    def close_spider(self) -> None:
+        self.flush()
+        if self.db is None:
+            return
+        with self.db.session() as session:
+            run = session.get(CrawlRun, self.run_id)
+            if run is not None:
+                run.finished_at = datetime.now(UTC)
+                run.sources_total = sum(self.counts.values())
+                run.new_versions = self.counts["new_versions"]
+                run.unchanged = self.counts["unchanged"]
+                run.failed = self.counts["failed"]
+                run.status = "finished"
+        self.db.dispose()

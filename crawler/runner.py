@@ -1,0 +1,180 @@
+"""Run the spider from Python: in this process once, or in a child process as often as needed.
+
+Twisted's reactor cannot be restarted inside one process, so anything that crawls more than once
+(the scheduler, the demo, evaluation, tests) uses ``crawl_in_child``.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from crawler.registry import PolicySource
+from monitor.config import Config
+from storage.db import Database
+from storage.repo import sync_sources
+
+
+@dataclass
+class CrawlSummary:
+    run_id: int | None
+    sources: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+class CrawlError(RuntimeError):
+    """The crawl itself could not run (not a source failure, which is recorded instead)."""
+
+
+def scrapy_settings(cfg: Config, source_ids: Sequence[str], **overrides: Any) -> dict[str, Any]:
+    from crawler import settings as defaults
+
+    crawl = cfg.crawl
+    settings: dict[str, Any] = {
+        k: getattr(defaults, k) for k in dir(defaults) if k.isupper()
+    }
+    settings.update(
+        USER_AGENT=f"policywatch/{defaults.VERSION} (+{crawl.contact})",
+        CONCURRENT_REQUESTS=crawl.concurrency,
+        DOWNLOAD_DELAY=crawl.download_delay,
+        AUTOTHROTTLE_START_DELAY=max(crawl.download_delay, 0.1),
+        DOWNLOAD_TIMEOUT=crawl.timeout,
+        DOWNLOAD_MAXSIZE=crawl.max_bytes,
+        RETRY_TIMES=crawl.retries,
+        ROBOTSTXT_OBEY=crawl.obey_robots,
+        POLICYWATCH_DB_URL=cfg.db_url,
+        POLICYWATCH_SOURCE_IDS=list(source_ids),
+        LOG_LEVEL="WARNING",
+    )
+    settings.update(overrides)
+    return settings
+
+
+def prepare(cfg: Config, sources: Sequence[PolicySource]) -> list[str]:
+    """Register the chosen sources in the database; return the ids of the enabled ones."""
+    db = Database(cfg.db_url)
+    try:
+        with db.session() as session:
+            sync_sources(session, sources)
+    finally:
+        db.dispose()
+    return [s.id for s in sources if s.enabled]
+
+
+def summarize_run(cfg: Config, run_id: int | None) -> CrawlSummary:
+    from storage.repo import run_fetches
+
+    summary = CrawlSummary(run_id=run_id)
+    if run_id is None:
+        return summary
+    db = Database(cfg.db_url)
+    try:
+        with db.session() as session:
+            for f in run_fetches(session, run_id):
+                summary.sources += 1
+                if f.result == "failed":
+                    summary.failed += 1
+                    summary.failures.append(
+                        {"source_id": f.source_id, "kind": f.error_kind, "error": f.error,
+                         "url": f.url}
+                    )
+                elif f.result == "new_version":
+                    summary.new_versions += 1
+                else:
+                    summary.unchanged += 1
+    finally:
+        db.dispose()
+    return summary
+
+
+def crawl_here(cfg: Config, source_ids: Sequence[str], *, progress: bool = False,
+               **overrides: Any) -> CrawlSummary:
+    """Crawl in this process (starts the reactor: call at most once per process)."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders.policies import PoliciesSpider
+
+    process = CrawlerProcess(scrapy_settings(cfg, source_ids, **overrides),
+                             install_root_handler=not progress)
+    if progress:
+        logging.getLogger("scrapy").setLevel(logging.ERROR)
+    crawler = process.create_crawler(PoliciesSpider)
+    bar = _ProgressBar(len(source_ids)) if progress else None
+    if bar is not None:
+        crawler.signals.connect(bar.advance, signal=signals.item_scraped)
+        crawler.signals.connect(bar.advance, signal=signals.item_dropped)
+    errors: list[str] = []
+
+    def on_error(failure: Any, response: Any = None, spider: Any = None) -> None:
+        errors.append(failure.getTraceback())
+
+    crawler.signals.connect(on_error, signal=signals.spider_error)
+    process.crawl(crawler)
+    try:
+        if bar is not None:
+            bar.start()
+        process.start()
+    finally:
+        if bar is not None:
+            bar.stop()
+    run_id = crawler.stats.get_value("policywatch/run_id") if crawler.stats else None
+    if run_id is None:
+        reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+        raise CrawlError(f"the crawl did not start (finish reason: {reason}); "
+                         + ("; ".join(errors) or "see the log above"))
+    return summarize_run(cfg, run_id)
+
+
+def _child(cfg: Config, source_ids: list[str], progress: bool, overrides: dict[str, Any],
+           queue: Any) -> None:
+    try:
+        queue.put(("ok", crawl_here(cfg, source_ids, progress=progress, **overrides)))
+    except BaseException as exc:  # report everything to the parent, which decides
+        queue.put(("error", f"{exc}\n{traceback.format_exc()}"))
+
+
+def crawl_in_child(cfg: Config, source_ids: Sequence[str], *, progress: bool = False,
+                   **overrides: Any) -> CrawlSummary:
+    """Crawl in a forked child process, so the caller can crawl again later."""
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(cfg, list(source_ids), progress, overrides, queue))
+    proc.start()
+    try:
+        status, payload = queue.get()
+    finally:
+        proc.join()
+    if status != "ok":
+        raise CrawlError(f"crawl failed: {payload}")
+    assert isinstance(payload, CrawlSummary)
+    return payload
+
+
+class _ProgressBar:
+    def __init__(self, total: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.progress = Progress("[bold]crawling", BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), transient=True)
+        self.task = self.progress.add_task("crawl", total=total)
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def advance(self, *args: Any, **kwargs: Any) -> None:
+        self.progress.advance(self.task)
+
+    def stop(self) -> None:
+        self.progress.stop()

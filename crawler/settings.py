@@ -1,0 +1,70 @@
+"""Scrapy settings for policywatch: polite by default.
+
+The runner (crawler/runner.py) overrides a few values from policywatch.toml; everything a polite
+production crawler needs is set here so that `scrapy crawl policies` behaves the same.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    VERSION = version("policywatch")
+except PackageNotFoundError:  # running from a checkout that was not installed
+    VERSION = "0.0.0"
+
+BOT_NAME = "policywatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+CONTACT = "https://github.com/policywatch/policywatch"
+USER_AGENT = f"policywatch/{VERSION} (+{CONTACT})"
+
+# Politeness: robots.txt, one request at a time per site, adaptive delays.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+POLICYWATCH_RETRY_BACKOFF = 2.0
+POLICYWATCH_RETRY_BACKOFF_MAX = 120.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
+}
+
+# Order matters: hash and compare first, extract only new versions, then write in batches.
+ITEM_PIPELINES = {
+    "crawler.pipelines.dedupe.DedupePipeline": 100,
+    "crawler.pipelines.extract.ExtractPipeline": 200,
+    "crawler.pipelines.store.StorePipeline": 300,
+}
+
+# Nothing listening that a crawler does not need.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+COOKIES_ENABLED = False
+HTTPCACHE_ENABLED = False
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# policywatch's own settings (the runner fills them from the config file).
+POLICYWATCH_DB_URL = None  # None: $POLICYWATCH_DB or the default SQLite file
+POLICYWATCH_SOURCE_FILES: list[str] = []  # empty: the shipped registry
+POLICYWATCH_SOURCE_IDS: list[str] = []  # empty: every enabled source
+POLICYWATCH_BATCH_SIZE = 200  # fetch records written per transaction
+POLICYWATCH_EXTRACT = True  # run extraction on new versions

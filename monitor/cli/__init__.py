@@ -1,0 +1,24 @@
+"""The `policywatch` command line."""
+
+from __future__ import annotations
+
+import click
+
+from monitor.cli.archive import history, show
+from monitor.cli.crawl import crawl
+from monitor.cli.database import db
+from monitor.cli.sources import sources
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="policywatch")
+def main() -> None:
+    """policywatch: watch insurers' ketamine and esketamine coverage documents.
+
+    Start with `policywatch demo` (no internet needed), then `policywatch sources list`
+    and `policywatch crawl`.
+    """
+
+
+for command in (crawl, history, show, sources, db):
+    main.add_command(command)

@@ -1,0 +1,197 @@
+"""SQLAlchemy 2.x models: sources, fetch attempts, immutable snapshots and what is derived from them.
+
+Raw bodies live in ``blobs``, keyed by sha256 and compressed, so identical bodies are stored once
+whichever source or version they belong to. Everything below a snapshot (extractions, change
+events) is recomputable and carries the version of the code that made it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Source(Base):
+    """A watched document. ``id`` is the registry's stable slug, never derived from the URL."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    payer: Mapped[str] = mapped_column(String(200))
+    plan_type: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(2))
+    document_type: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    format: Mapped[str | None] = mapped_column(String(10))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Health, kept current by each fetch and extraction.
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_kind: Mapped[str | None] = mapped_column(String(40))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    health: Mapped[str | None] = mapped_column(String(40))  # latest extraction outcome
+    health_message: Mapped[str | None] = mapped_column(Text)
+
+    snapshots: Mapped[list[Snapshot]] = relationship(back_populates="source")
+
+
+class Blob(Base):
+    """Raw bytes of a body, stored once per distinct content."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    compression: Mapped[str] = mapped_column(String(10), default="zlib")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sources_total: Mapped[int] = mapped_column(Integer, default=0)
+    new_versions: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+
+
+class Snapshot(Base):
+    """One distinct body of a source at a point in time. Immutable once written."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (Index("ix_snapshots_source_fetched", "source_id", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    size: Mapped[int] = mapped_column(BigInteger)
+    requested_url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    etag: Mapped[str | None] = mapped_column(String(400))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    redirects: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    source: Mapped[Source] = relationship(back_populates="snapshots")
+    blob: Mapped[Blob] = relationship()
+
+
+class FetchAttempt(Base):
+    """Every fetch, successful or not: the operator's audit trail."""
+
+    __tablename__ = "fetch_attempts"
+    __table_args__ = (Index("ix_fetch_source_started", "source_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    # new_version | unchanged | not_modified | failed
+    result: Mapped[str] = mapped_column(String(20))
+    error_kind: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(Text)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
+
+
+class ExtractionRecord(Base):
+    """The extractor's output for one snapshot, per extractor version (recomputable)."""
+
+    __tablename__ = "extractions"
+    __table_args__ = (UniqueConstraint("snapshot_id", "extractor_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"), index=True)
+    extractor_version: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ChangeEventRecord(Base):
+    """A change of one drug's coverage (or availability) between two snapshots of a source."""
+
+    __tablename__ = "change_events"
+    __table_args__ = (
+        UniqueConstraint("source_id", "before_snapshot_id", "after_snapshot_id", "kind", "drug"),
+        Index("ix_events_detected", "detected_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    before_snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
+    after_snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"))
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    effective_date: Mapped[str | None] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(30))
+    drug: Mapped[str] = mapped_column(String(20), default="")  # "" when not drug-specific
+    significant: Mapped[bool] = mapped_column(Boolean, default=False)
+    stance_before: Mapped[str | None] = mapped_column(String(40))
+    stance_after: Mapped[str | None] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    review_status: Mapped[str] = mapped_column(String(20), default="new")
+    differ_version: Mapped[str] = mapped_column(String(40), default="")
+
+
+class Notification(Base):
+    """A message already sent, keyed so each problem or change is announced at most once."""
+
+    __tablename__ = "notifications"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    audience: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,94 @@
+"""Data access: small functions that take a session and never commit (the caller owns the unit)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import FetchAttempt, Snapshot, Source
+
+SOURCE_FIELDS = ("payer", "plan_type", "state", "document_type", "title", "url", "format",
+                 "enabled")
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    """What the crawler needs about a source's latest version: validators and identity."""
+
+    snapshot_id: int
+    sha256: str
+    requested_url: str
+    final_url: str
+    etag: str | None
+    last_modified: str | None
+
+
+def sync_sources(session: Session, sources: Iterable[Any]) -> int:
+    """Insert or update registry entries (objects with PolicySource's fields); returns changes.
+
+    The id is the key: an entry whose URL was edited keeps its row and therefore its history.
+    """
+    existing = {s.id: s for s in session.scalars(select(Source))}
+    changed = 0
+    for src in sources:
+        row = existing.get(src.id)
+        values = {k: getattr(src, k) for k in SOURCE_FIELDS}
+        if row is None:
+            session.add(Source(id=src.id, consecutive_failures=0, **values))
+            changed += 1
+            continue
+        for key, value in values.items():
+            if getattr(row, key) != value:
+                setattr(row, key, value)
+                changed += 1
+    session.flush()
+    return changed
+
+
+def latest_snapshots(session: Session, source_ids: Sequence[str] | None = None) -> dict[str, SnapshotRef]:
+    """The newest snapshot of each source, in one query."""
+    newest = (
+        select(Snapshot.source_id, func.max(Snapshot.id).label("sid"))
+        .group_by(Snapshot.source_id)
+        .subquery()
+    )
+    stmt = select(
+        Snapshot.id, Snapshot.source_id, Snapshot.sha256, Snapshot.requested_url,
+        Snapshot.final_url, Snapshot.etag, Snapshot.last_modified,
+    ).join(newest, Snapshot.id == newest.c.sid)
+    if source_ids is not None:
+        stmt = stmt.where(Snapshot.source_id.in_(list(source_ids)))
+    return {
+        r.source_id: SnapshotRef(r.id, r.sha256, r.requested_url, r.final_url, r.etag,
+                                 r.last_modified)
+        for r in session.execute(stmt)
+    }
+
+
+def source_history(session: Session, source_id: str) -> list[Snapshot]:
+    stmt = select(Snapshot).where(Snapshot.source_id == source_id).order_by(Snapshot.id)
+    return list(session.scalars(stmt))
+
+
+def recent_fetches(session: Session, source_id: str, limit: int = 20) -> list[FetchAttempt]:
+    stmt = (
+        select(FetchAttempt)
+        .where(FetchAttempt.source_id == source_id)
+        .order_by(FetchAttempt.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def run_fetches(session: Session, run_id: int) -> list[FetchAttempt]:
+    stmt = select(FetchAttempt).where(FetchAttempt.run_id == run_id).order_by(FetchAttempt.id)
+    return list(session.scalars(stmt))
+
+
+def as_utc(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%SZ") if value else ""

@@ -1,0 +1,89 @@
+"""Shared fixtures: a real local HTTP site, real databases (SQLite file and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from crawler.localsite import LocalSite
+from monitor.config import Config
+
+PG_ADMIN_URL = os.environ.get("POLICYWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_SERVICES = os.environ.get("POLICYWATCH_REQUIRE_SERVICES") == "1"
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        return str(exc)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test session; its URL."""
+    problem = _pg_available()
+    if problem:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"PostgreSQL required (POLICYWATCH_REQUIRE_SERVICES=1) but: {problem}")
+        pytest.skip(f"PostgreSQL not available: {problem}")
+    name = f"pw_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _reset_pg(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test runs on a SQLite file and on the machine's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'pw.sqlite'}"
+    url: str = request.getfixturevalue("pg_server")
+    _reset_pg(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'pw.sqlite'}"
+
+
+@pytest.fixture
+def site() -> Iterator[LocalSite]:
+    with LocalSite() as s:
+        yield s
+
+
+@pytest.fixture
+def fast_config() -> Config:
+    """Crawl settings for a local server: no politeness delay, quick backoff."""
+    cfg = Config()
+    cfg.crawl.download_delay = 0.0
+    cfg.crawl.timeout = 5.0
+    cfg.crawl.retries = 1
+    return cfg
+
+
+FIXTURES = Path(__file__).parent / "fixtures"

@@ -1,0 +1,12 @@
+"""Realistic sample documents for crawl tests, taken from the bundled demo site."""
+
+from __future__ import annotations
+
+from crawler.demo import document
+
+SAMPLE_HTML = document("round1", "northwind-ketamine.html").decode("utf-8")
+SAMPLE_JSON = document("round1", "sample-mac-esketamine.json").decode("utf-8")
+
+
+def sample_pdf() -> bytes:
+    return document("round1", "harbor-spravato.pdf")
