@@ -106,8 +106,9 @@ def crawl_here(cfg: Config, source_ids: Sequence[str], *, progress: bool = False
 
     from crawler.spiders.policies import PoliciesSpider
 
-    process = CrawlerProcess(scrapy_settings(cfg, source_ids, **overrides),
-                             install_root_handler=not progress)
+    settings = scrapy_settings(cfg, source_ids, **overrides)
+    settings.setdefault("LOG_INSTALL_ROOT_HANDLER", not progress)
+    process = CrawlerProcess(settings)
     if progress:
         logging.getLogger("scrapy").setLevel(logging.ERROR)
     crawler = process.create_crawler(PoliciesSpider)

@@ -73,6 +73,10 @@ class Source(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     health: Mapped[str | None] = mapped_column(String(40))  # latest extraction outcome
     health_message: Mapped[str | None] = mapped_column(Text)
+    # Change detection has looked at every snapshot up to this one.
+    last_diffed_snapshot_id: Mapped[int | None] = mapped_column(Integer)
+    # Found by discovery after the registry was first crawled: its first version is news.
+    discovered: Mapped[bool] = mapped_column(Boolean, default=False)
 
     snapshots: Mapped[list[Snapshot]] = relationship(back_populates="source")
 
@@ -195,3 +199,22 @@ class Notification(Base):
     audience: Mapped[str] = mapped_column(String(20))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     title: Mapped[str] = mapped_column(Text)
+
+
+class ProposedSource(Base):
+    """A document found by discovery on an index page, waiting for an operator to accept it."""
+
+    __tablename__ = "proposed_sources"
+
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    proposed_id: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(Text)
+    payer: Mapped[str] = mapped_column(String(200))
+    plan_type: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(2))
+    document_type: Mapped[str] = mapped_column(String(40))
+    format: Mapped[str | None] = mapped_column(String(10))
+    drugs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    found_via: Mapped[str] = mapped_column(Text)  # the index source id and page it came from
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="proposed")  # proposed | accepted

@@ -5,8 +5,12 @@ from __future__ import annotations
 import click
 
 from monitor.cli.archive import history, show
+from monitor.cli.changes import changes, diff, review
 from monitor.cli.crawl import crawl
 from monitor.cli.database import db
+from monitor.cli.demo import demo
+from monitor.cli.evaluate import evaluate
+from monitor.cli.extraction import extract, reextract
 from monitor.cli.sources import sources
 
 
@@ -20,5 +24,5 @@ def main() -> None:
     """
 
 
-for command in (crawl, history, show, sources, db):
+for command in (demo, crawl, diff, changes, review, extract, reextract, evaluate, history, show, sources, db):
     main.add_command(command)

@@ -1,0 +1,201 @@
+"""The diff job: compare each new snapshot with its source's last good version; store events.
+
+Idempotent: each source remembers the last snapshot it was diffed up to, and events are unique
+per (source, before, after, kind, drug), so running it twice stores nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.diff import DIFFER_VERSION, ChangeEvent, diff_versions
+from monitor.diff.normalize import normalize
+from monitor.extract.model import GOOD_OUTCOMES, Extraction
+from monitor.extraction_jobs import ensure_extraction
+from storage.models import ChangeEventRecord, ExtractionRecord, Snapshot, Source
+
+# A good version whose coverage equals one seen this recently is a flip back, not news.
+FLAP_WINDOW = timedelta(days=14)
+
+
+@dataclass
+class DiffStats:
+    sources: int = 0
+    versions: int = 0
+    events: list[ChangeEventRecord] = field(default_factory=list)
+    flaps: int = 0
+
+
+def coverage_fingerprint(ext: Extraction) -> str:
+    """What a version says about coverage, independent of layout and wording order."""
+    parts = sorted(f"{c.drug}|{c.stance}|{normalize(c.text)}" for c in ext.clauses)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _last_good_before(session: Session, source_id: str,
+                      upto: int | None) -> tuple[Snapshot, Extraction] | None:
+    if upto is None:
+        return None
+    stmt = (
+        select(Snapshot)
+        .join(ExtractionRecord, ExtractionRecord.snapshot_id == Snapshot.id)
+        .where(Snapshot.source_id == source_id, Snapshot.id <= upto,
+               ExtractionRecord.outcome.in_(GOOD_OUTCOMES))
+        .order_by(Snapshot.id.desc())
+        .limit(1)
+    )
+    snap = session.scalars(stmt).first()
+    if snap is None:
+        return None
+    return snap, ensure_extraction(session, snap, now=snap.fetched_at)
+
+
+def _recent_fingerprints(session: Session, source_id: str, before_id: int,
+                         since: datetime) -> set[str]:
+    stmt = (
+        select(Snapshot).where(Snapshot.source_id == source_id, Snapshot.id < before_id,
+                               Snapshot.fetched_at >= since)
+    )
+    prints = set()
+    for snap in session.scalars(stmt):
+        ext = ensure_extraction(session, snap, now=snap.fetched_at)
+        if ext.good:
+            prints.add(coverage_fingerprint(ext))
+    return prints
+
+
+def _record(src: Source, before: Snapshot | None, after: Snapshot, ev: ChangeEvent,
+            now: datetime) -> ChangeEventRecord:
+    return ChangeEventRecord(
+        source_id=src.id,
+        before_snapshot_id=before.id if before else None,
+        after_snapshot_id=after.id,
+        detected_at=now,
+        effective_date=ev.effective_date,
+        kind=ev.kind,
+        drug=ev.drug or "",
+        significant=ev.significant,
+        stance_before=ev.stance_before,
+        stance_after=ev.stance_after,
+        summary=ev.summary,
+        detail=ev.to_dict(),
+        review_status="new",
+        differ_version=DIFFER_VERSION,
+    )
+
+
+def diff_source(session: Session, src: Source, *, now: datetime,
+                stats: DiffStats | None = None) -> list[ChangeEventRecord]:
+    """Diff every snapshot of ``src`` newer than the last one diffed."""
+    stats = stats or DiffStats()
+    stmt = select(Snapshot).where(Snapshot.source_id == src.id).order_by(Snapshot.id)
+    if src.last_diffed_snapshot_id is not None:
+        stmt = stmt.where(Snapshot.id > src.last_diffed_snapshot_id)
+    pending = list(session.scalars(stmt))
+    if not pending:
+        return []
+    base = _last_good_before(session, src.id, src.last_diffed_snapshot_id)
+    last_snap, last_ext = base if base else (None, None)
+    previous_bad = False
+    if src.last_diffed_snapshot_id is not None:
+        prev = session.get(Snapshot, src.last_diffed_snapshot_id)
+        previous_bad = prev is not None and (last_snap is None or prev.id != last_snap.id)
+    made: list[ChangeEventRecord] = []
+    for snap in pending:
+        ext = ensure_extraction(session, snap, now=now)
+        stats.versions += 1
+        if not ext.good:
+            if not previous_bad:  # one unavailable event per outage, not one per fetch
+                events = diff_versions(last_ext, ext, url_before=_url(last_snap),
+                                       url_after=snap.final_url, payer=src.payer)
+                made += [_record(src, last_snap, snap, ev, now) for ev in events]
+            previous_bad = True
+            continue
+        if last_ext is None and src.discovered and ext.clauses:
+            events = _discovered_events(ext, src.payer)
+        else:
+            events = diff_versions(last_ext, ext, url_before=_url(last_snap),
+                                   url_after=snap.final_url, payer=src.payer,
+                                   after_outage=previous_bad and last_ext is not None)
+        significant = [e for e in events if e.significant]
+        if significant and last_snap is not None:
+            recent = _recent_fingerprints(session, src.id, last_snap.id, snap.fetched_at - FLAP_WINDOW)
+            if coverage_fingerprint(ext) in recent:
+                stats.flaps += 1
+                events = [e for e in events if not e.significant]
+                src.health_message = (f"coverage content flipped back to an earlier version "
+                                      f"(snapshot {snap.id}); not reported again")
+        made += [_record(src, last_snap, snap, ev, now) for ev in events]
+        last_snap, last_ext, previous_bad = snap, ext, False
+    src.last_diffed_snapshot_id = pending[-1].id
+    stored = _store_new(session, made)
+    stats.events += stored
+    return stored
+
+
+def _discovered_events(ext: Extraction, payer: str) -> list[ChangeEvent]:
+    """A newly discovered document about a drug is itself news: one ``added`` per drug."""
+    from monitor.diff.criteria import governing_stance
+    from monitor.diff.summary import summarize_event
+
+    events = []
+    for drug in sorted({c.drug for c in ext.clauses}):
+        clauses = [c for c in ext.clauses if c.drug == drug]
+        ev = ChangeEvent(kind="added", drug=drug, summary="", stance_before="absent",
+                         stance_after=governing_stance(clauses) or "unknown",
+                         effective_date=ext.effective_date)
+        ev.summary = summarize_event(ev, payer)
+        events.append(ev)
+    return events
+
+
+def _url(snap: Snapshot | None) -> str | None:
+    return snap.final_url if snap else None
+
+
+def _store_new(session: Session, records: Sequence[ChangeEventRecord]) -> list[ChangeEventRecord]:
+    if not records:
+        return []
+    keys = {(r.source_id, r.before_snapshot_id, r.after_snapshot_id, r.kind, r.drug) for r in records}
+    existing = {
+        (e.source_id, e.before_snapshot_id, e.after_snapshot_id, e.kind, e.drug)
+        for e in session.scalars(
+            select(ChangeEventRecord).where(
+                ChangeEventRecord.source_id.in_({k[0] for k in keys}),
+                ChangeEventRecord.after_snapshot_id.in_({k[2] for k in keys}),
+            )
+        )
+    }
+    fresh = []
+    for r in records:
+        key = (r.source_id, r.before_snapshot_id, r.after_snapshot_id, r.kind, r.drug)
+        if key not in existing:
+            existing.add(key)
+            session.add(r)
+            fresh.append(r)
+    session.flush()
+    return fresh
+
+
+def detect_changes(session: Session, *, now: datetime, source_ids: Sequence[str] | None = None,
+                   rebuild: bool = False,
+                   on_progress: Callable[[int, int], None] | None = None) -> DiffStats:
+    """Run the diff over every source (or ``source_ids``); returns what was found."""
+    stmt = select(Source).order_by(Source.id)
+    if source_ids:
+        stmt = stmt.where(Source.id.in_(list(source_ids)))
+    sources = list(session.scalars(stmt))
+    stats = DiffStats(sources=len(sources))
+    for i, src in enumerate(sources, 1):
+        if rebuild:
+            src.last_diffed_snapshot_id = None
+        diff_source(session, src, now=now, stats=stats)
+        if on_progress:
+            on_progress(i, len(sources))
+    return stats
