@@ -11,7 +11,10 @@ DEMO_DIR = Path(str(resources.files("crawler") / "data" / "demo"))
 
 # URL path on the local site → bundled file name, and its content type.
 PAGES = {
-    "/providers/policies/ketamine-esketamine.html": ("northwind-ketamine.html", "text/html; charset=utf-8"),
+    "/providers/policies/ketamine-esketamine.html": (
+        "northwind-ketamine.html",
+        "text/html; charset=utf-8",
+    ),
     "/rx/policies/spravato.pdf": ("harbor-spravato.pdf", "application/pdf"),
     "/pharmacy/pdl.html": ("cascadia-medicaid-pdl.html", "text/html; charset=utf-8"),
     "/v1/data/article": ("sample-mac-esketamine.json", "application/json"),
@@ -33,6 +36,5 @@ def serve_round(site: LocalSite, round_name: str) -> None:
 def write_registry(site: LocalSite, target: Path) -> Path:
     template = (DEMO_DIR / "sources.toml").read_text(encoding="utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(template.replace("{base}", f"http://127.0.0.1:{site.port}"),
-                      encoding="utf-8")
+    target.write_text(template.replace("{base}", f"http://127.0.0.1:{site.port}"), encoding="utf-8")
     return target

@@ -19,8 +19,13 @@ _DNS = (tx_error.DNSLookupError, *_scrapy("CannotResolveHostError"))
 _REFUSED = (tx_error.ConnectionRefusedError, *_scrapy("DownloadConnectionRefusedError"))
 _TIMEOUT = (tx_error.TimeoutError, tx_error.TCPTimedOutError, *_scrapy("DownloadTimeoutError"))
 _CANCELLED = _scrapy("DownloadCancelledError")
-_BROKEN = (ResponseNeverReceived, ResponseFailed, tx_error.ConnectionLost, tx_error.ConnectionDone,
-           *_scrapy("DownloadFailedError", "ResponseDataLossError"))
+_BROKEN = (
+    ResponseNeverReceived,
+    ResponseFailed,
+    tx_error.ConnectionLost,
+    tx_error.ConnectionDone,
+    *_scrapy("DownloadFailedError", "ResponseDataLossError"),
+)
 
 HINTS = {
     "dns": "the host name does not resolve: check the URL's domain",

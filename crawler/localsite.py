@@ -38,10 +38,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: LocalSite.Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         return  # quiet: tests and the demo print their own summaries
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         site = self.server.site
         path = self.path.split("#", 1)[0]
         with site.lock:
@@ -69,8 +69,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         self._send(page.status, page.body, page.content_type, headers)
 
-    def _send(self, status: int, body: bytes, ctype: str | None,
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, ctype: str | None, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)

@@ -41,9 +41,7 @@ def scrapy_settings(cfg: Config, source_ids: Sequence[str], **overrides: Any) ->
     from crawler import settings as defaults
 
     crawl = cfg.crawl
-    settings: dict[str, Any] = {
-        k: getattr(defaults, k) for k in dir(defaults) if k.isupper()
-    }
+    settings: dict[str, Any] = {k: getattr(defaults, k) for k in dir(defaults) if k.isupper()}
     settings.update(
         USER_AGENT=f"policywatch/{defaults.VERSION} (+{crawl.contact})",
         CONCURRENT_REQUESTS=crawl.concurrency,
@@ -86,8 +84,12 @@ def summarize_run(cfg: Config, run_id: int | None) -> CrawlSummary:
                 if f.result == "failed":
                     summary.failed += 1
                     summary.failures.append(
-                        {"source_id": f.source_id, "kind": f.error_kind, "error": f.error,
-                         "url": f.url}
+                        {
+                            "source_id": f.source_id,
+                            "kind": f.error_kind,
+                            "error": f.error,
+                            "url": f.url,
+                        }
                     )
                 elif f.result == "new_version":
                     summary.new_versions += 1
@@ -98,8 +100,9 @@ def summarize_run(cfg: Config, run_id: int | None) -> CrawlSummary:
     return summary
 
 
-def crawl_here(cfg: Config, source_ids: Sequence[str], *, progress: bool = False,
-               **overrides: Any) -> CrawlSummary:
+def crawl_here(
+    cfg: Config, source_ids: Sequence[str], *, progress: bool = False, **overrides: Any
+) -> CrawlSummary:
     """Crawl in this process (starts the reactor: call at most once per process)."""
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
@@ -133,21 +136,25 @@ def crawl_here(cfg: Config, source_ids: Sequence[str], *, progress: bool = False
     run_id = crawler.stats.get_value("policywatch/run_id") if crawler.stats else None
     if run_id is None:
         reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-        raise CrawlError(f"the crawl did not start (finish reason: {reason}); "
-                         + ("; ".join(errors) or "see the log above"))
+        raise CrawlError(
+            f"the crawl did not start (finish reason: {reason}); "
+            + ("; ".join(errors) or "see the log above")
+        )
     return summarize_run(cfg, run_id)
 
 
-def _child(cfg: Config, source_ids: list[str], progress: bool, overrides: dict[str, Any],
-           queue: Any) -> None:
+def _child(
+    cfg: Config, source_ids: list[str], progress: bool, overrides: dict[str, Any], queue: Any
+) -> None:
     try:
         queue.put(("ok", crawl_here(cfg, source_ids, progress=progress, **overrides)))
     except BaseException as exc:  # report everything to the parent, which decides
         queue.put(("error", f"{exc}\n{traceback.format_exc()}"))
 
 
-def crawl_in_child(cfg: Config, source_ids: Sequence[str], *, progress: bool = False,
-                   **overrides: Any) -> CrawlSummary:
+def crawl_in_child(
+    cfg: Config, source_ids: Sequence[str], *, progress: bool = False, **overrides: Any
+) -> CrawlSummary:
     """Crawl in a forked child process, so the caller can crawl again later."""
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
@@ -167,8 +174,9 @@ class _ProgressBar:
     def __init__(self, total: int) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-        self.progress = Progress("[bold]crawling", BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), transient=True)
+        self.progress = Progress(
+            "[bold]crawling", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+        )
         self.task = self.progress.add_task("crawl", total=total)
 
     def start(self) -> None:

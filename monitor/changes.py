@@ -38,15 +38,19 @@ def coverage_fingerprint(ext: Extraction) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _last_good_before(session: Session, source_id: str,
-                      upto: int | None) -> tuple[Snapshot, Extraction] | None:
+def _last_good_before(
+    session: Session, source_id: str, upto: int | None
+) -> tuple[Snapshot, Extraction] | None:
     if upto is None:
         return None
     stmt = (
         select(Snapshot)
         .join(ExtractionRecord, ExtractionRecord.snapshot_id == Snapshot.id)
-        .where(Snapshot.source_id == source_id, Snapshot.id <= upto,
-               ExtractionRecord.outcome.in_(GOOD_OUTCOMES))
+        .where(
+            Snapshot.source_id == source_id,
+            Snapshot.id <= upto,
+            ExtractionRecord.outcome.in_(GOOD_OUTCOMES),
+        )
         .order_by(Snapshot.id.desc())
         .limit(1)
     )
@@ -56,11 +60,11 @@ def _last_good_before(session: Session, source_id: str,
     return snap, ensure_extraction(session, snap, now=snap.fetched_at)
 
 
-def _recent_fingerprints(session: Session, source_id: str, before_id: int,
-                         since: datetime) -> set[str]:
-    stmt = (
-        select(Snapshot).where(Snapshot.source_id == source_id, Snapshot.id < before_id,
-                               Snapshot.fetched_at >= since)
+def _recent_fingerprints(
+    session: Session, source_id: str, before_id: int, since: datetime
+) -> set[str]:
+    stmt = select(Snapshot).where(
+        Snapshot.source_id == source_id, Snapshot.id < before_id, Snapshot.fetched_at >= since
     )
     prints = set()
     for snap in session.scalars(stmt):
@@ -70,8 +74,9 @@ def _recent_fingerprints(session: Session, source_id: str, before_id: int,
     return prints
 
 
-def _record(src: Source, before: Snapshot | None, after: Snapshot, ev: ChangeEvent,
-            now: datetime) -> ChangeEventRecord:
+def _record(
+    src: Source, before: Snapshot | None, after: Snapshot, ev: ChangeEvent, now: datetime
+) -> ChangeEventRecord:
     return ChangeEventRecord(
         source_id=src.id,
         before_snapshot_id=before.id if before else None,
@@ -90,8 +95,9 @@ def _record(src: Source, before: Snapshot | None, after: Snapshot, ev: ChangeEve
     )
 
 
-def diff_source(session: Session, src: Source, *, now: datetime,
-                stats: DiffStats | None = None) -> list[ChangeEventRecord]:
+def diff_source(
+    session: Session, src: Source, *, now: datetime, stats: DiffStats | None = None
+) -> list[ChangeEventRecord]:
     """Diff every snapshot of ``src`` newer than the last one diffed."""
     stats = stats or DiffStats()
     stmt = select(Snapshot).where(Snapshot.source_id == src.id).order_by(Snapshot.id)
@@ -112,25 +118,39 @@ def diff_source(session: Session, src: Source, *, now: datetime,
         stats.versions += 1
         if not ext.good:
             if not previous_bad:  # one unavailable event per outage, not one per fetch
-                events = diff_versions(last_ext, ext, url_before=_url(last_snap),
-                                       url_after=snap.final_url, payer=src.payer)
+                events = diff_versions(
+                    last_ext,
+                    ext,
+                    url_before=_url(last_snap),
+                    url_after=snap.final_url,
+                    payer=src.payer,
+                )
                 made += [_record(src, last_snap, snap, ev, now) for ev in events]
             previous_bad = True
             continue
         if last_ext is None and src.discovered and ext.clauses:
             events = _discovered_events(ext, src.payer)
         else:
-            events = diff_versions(last_ext, ext, url_before=_url(last_snap),
-                                   url_after=snap.final_url, payer=src.payer,
-                                   after_outage=previous_bad and last_ext is not None)
+            events = diff_versions(
+                last_ext,
+                ext,
+                url_before=_url(last_snap),
+                url_after=snap.final_url,
+                payer=src.payer,
+                after_outage=previous_bad and last_ext is not None,
+            )
         significant = [e for e in events if e.significant]
         if significant and last_snap is not None:
-            recent = _recent_fingerprints(session, src.id, last_snap.id, snap.fetched_at - FLAP_WINDOW)
+            recent = _recent_fingerprints(
+                session, src.id, last_snap.id, snap.fetched_at - FLAP_WINDOW
+            )
             if coverage_fingerprint(ext) in recent:
                 stats.flaps += 1
                 events = [e for e in events if not e.significant]
-                src.health_message = (f"coverage content flipped back to an earlier version "
-                                      f"(snapshot {snap.id}); not reported again")
+                src.health_message = (
+                    f"coverage content flipped back to an earlier version "
+                    f"(snapshot {snap.id}); not reported again"
+                )
         made += [_record(src, last_snap, snap, ev, now) for ev in events]
         last_snap, last_ext, previous_bad = snap, ext, False
     src.last_diffed_snapshot_id = pending[-1].id
@@ -147,9 +167,14 @@ def _discovered_events(ext: Extraction, payer: str) -> list[ChangeEvent]:
     events = []
     for drug in sorted({c.drug for c in ext.clauses}):
         clauses = [c for c in ext.clauses if c.drug == drug]
-        ev = ChangeEvent(kind="added", drug=drug, summary="", stance_before="absent",
-                         stance_after=governing_stance(clauses) or "unknown",
-                         effective_date=ext.effective_date)
+        ev = ChangeEvent(
+            kind="added",
+            drug=drug,
+            summary="",
+            stance_before="absent",
+            stance_after=governing_stance(clauses) or "unknown",
+            effective_date=ext.effective_date,
+        )
         ev.summary = summarize_event(ev, payer)
         events.append(ev)
     return events
@@ -162,7 +187,9 @@ def _url(snap: Snapshot | None) -> str | None:
 def _store_new(session: Session, records: Sequence[ChangeEventRecord]) -> list[ChangeEventRecord]:
     if not records:
         return []
-    keys = {(r.source_id, r.before_snapshot_id, r.after_snapshot_id, r.kind, r.drug) for r in records}
+    keys = {
+        (r.source_id, r.before_snapshot_id, r.after_snapshot_id, r.kind, r.drug) for r in records
+    }
     existing = {
         (e.source_id, e.before_snapshot_id, e.after_snapshot_id, e.kind, e.drug)
         for e in session.scalars(
@@ -183,9 +210,14 @@ def _store_new(session: Session, records: Sequence[ChangeEventRecord]) -> list[C
     return fresh
 
 
-def detect_changes(session: Session, *, now: datetime, source_ids: Sequence[str] | None = None,
-                   rebuild: bool = False,
-                   on_progress: Callable[[int, int], None] | None = None) -> DiffStats:
+def detect_changes(
+    session: Session,
+    *,
+    now: datetime,
+    source_ids: Sequence[str] | None = None,
+    rebuild: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> DiffStats:
     """Run the diff over every source (or ``source_ids``); returns what was found."""
     stmt = select(Source).order_by(Source.id)
     if source_ids:

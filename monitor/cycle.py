@@ -26,8 +26,14 @@ class CycleResult:
         return [e for e in self.events if e["significant"]]
 
 
-def run_cycle(cfg: Config, sources: Sequence[PolicySource], *, progress: bool = False,
-              now: datetime | None = None, **crawl_overrides: Any) -> CycleResult:
+def run_cycle(
+    cfg: Config,
+    sources: Sequence[PolicySource],
+    *,
+    progress: bool = False,
+    now: datetime | None = None,
+    **crawl_overrides: Any,
+) -> CycleResult:
     """Crawl the sources in a child process, then diff what is new, in this process."""
     ids = prepare(cfg, sources)
     summary = crawl_in_child(cfg, ids, progress=progress, **crawl_overrides)
@@ -36,9 +42,16 @@ def run_cycle(cfg: Config, sources: Sequence[PolicySource], *, progress: bool = 
         with db.session() as session:
             stats = detect_changes(session, now=now or datetime.now(UTC), source_ids=ids)
             events = [
-                {"id": e.id, "source_id": e.source_id, "kind": e.kind, "drug": e.drug or None,
-                 "significant": e.significant, "summary": e.summary,
-                 "stance_before": e.stance_before, "stance_after": e.stance_after}
+                {
+                    "id": e.id,
+                    "source_id": e.source_id,
+                    "kind": e.kind,
+                    "drug": e.drug or None,
+                    "significant": e.significant,
+                    "summary": e.summary,
+                    "stance_before": e.stance_before,
+                    "stance_after": e.stance_after,
+                }
                 for e in stats.events
             ]
     finally:

@@ -73,19 +73,29 @@ def _serve_version(site: LocalSite, case: Case, version: str) -> str:
     with site.lock:
         site.pages.clear()
     for hop in fetch.get("redirects", []):
-        site.redirect(local_path(hop["from"]), site.url(local_path(hop["to"])), hop.get("status", 301))
-    site.set(local_path(final), (case.path / version).read_bytes(),
-             content_type=fetch.get("content_type") or "application/octet-stream",
-             status=fetch.get("http_status", 200))
+        site.redirect(
+            local_path(hop["from"]), site.url(local_path(hop["to"])), hop.get("status", 301)
+        )
+    site.set(
+        local_path(final),
+        (case.path / version).read_bytes(),
+        content_type=fetch.get("content_type") or "application/octet-stream",
+        status=fetch.get("http_status", 200),
+    )
     return site.url(local_path(requested))
 
 
 def _registry(case: Case, url: str, target: Path) -> Path:
     src = case.labels["source"]
-    entry = {"id": CASE_ID, "payer": src.get("payer") or "unknown",
-             "plan_type": src.get("plan_type", "commercial"), "state": src.get("state", "US"),
-             "document_type": "medical_policy", "title": src.get("title") or case.case_id,
-             "url": url}
+    entry = {
+        "id": CASE_ID,
+        "payer": src.get("payer") or "unknown",
+        "plan_type": src.get("plan_type", "commercial"),
+        "state": src.get("state", "US"),
+        "document_type": "medical_policy",
+        "title": src.get("title") or case.case_id,
+        "url": url,
+    }
     target.write_text(tomli_w.dumps({"source": [entry]}), encoding="utf-8")
     return target
 
@@ -104,8 +114,11 @@ def run_case(case: Case, *, workdir: Path) -> dict[str, Any]:
             crawl_in_child(cfg, prepare(cfg, sources), AUTOTHROTTLE_ENABLED=False)
             db = Database(cfg.db_url)
             with db.session() as session:
-                latest = session.scalars(select(Snapshot.id).where(Snapshot.source_id == CASE_ID)
-                                         .order_by(Snapshot.id.desc())).first()
+                latest = session.scalars(
+                    select(Snapshot.id)
+                    .where(Snapshot.source_id == CASE_ID)
+                    .order_by(Snapshot.id.desc())
+                ).first()
                 if latest is not None:
                     version_snapshot[version] = latest
                 # Diff after each version, as the scheduled job would.
@@ -132,18 +145,26 @@ def _predictions(case: Case, cfg: Config, version_snapshot: dict[str, int]) -> d
     with db.session() as session:
         for v in versions:
             ext = stored_extraction(session, version_snapshot[v]) if v in version_snapshot else None
-            clauses[v] = [] if ext is None else [
-                {"text": c.text, "drug": c.drug, "stance": c.stance, "type": c.type}
-                for c in ext.clauses
-            ]
+            clauses[v] = (
+                []
+                if ext is None
+                else [
+                    {"text": c.text, "drug": c.drug, "stance": c.stance, "type": c.type}
+                    for c in ext.clauses
+                ]
+            )
         events = session.scalars(select(ChangeEventRecord).order_by(ChangeEventRecord.id)).all()
         for ev in events:
             after = by_snapshot.get(ev.after_snapshot_id)
             before = by_snapshot.get(ev.before_snapshot_id or -1)
             if after is None:
                 continue
-            entry = {"significant": ev.significant, "kind": ev.kind, "drug": ev.drug or None,
-                     "summary": ev.summary}
+            entry = {
+                "significant": ev.significant,
+                "kind": ev.kind,
+                "drug": ev.drug or None,
+                "summary": ev.summary,
+            }
             pairs = {(before, after)} if before else set()
             # Also judge the event on the pair from the version just before, when that version
             # was skipped as unavailable (the diff compares with the last good one instead).

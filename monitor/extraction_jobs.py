@@ -14,11 +14,14 @@ from storage.blobs import read_blob
 from storage.models import ExtractionRecord, Snapshot, Source
 
 
-def stored_extraction(session: Session, snapshot_id: int,
-                      version: str = EXTRACTOR_VERSION) -> Extraction | None:
+def stored_extraction(
+    session: Session, snapshot_id: int, version: str = EXTRACTOR_VERSION
+) -> Extraction | None:
     rec = session.scalars(
-        select(ExtractionRecord).where(ExtractionRecord.snapshot_id == snapshot_id,
-                                       ExtractionRecord.extractor_version == version)
+        select(ExtractionRecord).where(
+            ExtractionRecord.snapshot_id == snapshot_id,
+            ExtractionRecord.extractor_version == version,
+        )
     ).first()
     return Extraction.from_dict(rec.data) if rec else None
 
@@ -29,14 +32,26 @@ def ensure_extraction(session: Session, snap: Snapshot, *, now: datetime) -> Ext
     if found is not None:
         return found
     ext = extract(read_blob(session, snap.sha256), snap.content_type, snap.final_url)
-    session.add(ExtractionRecord(snapshot_id=snap.id, extractor_version=EXTRACTOR_VERSION,
-                                 outcome=ext.outcome, created_at=now, data=ext.to_dict()))
+    session.add(
+        ExtractionRecord(
+            snapshot_id=snap.id,
+            extractor_version=EXTRACTOR_VERSION,
+            outcome=ext.outcome,
+            created_at=now,
+            data=ext.to_dict(),
+        )
+    )
     session.flush()
     return ext
 
 
-def reextract(session: Session, *, now: datetime, source_ids: Sequence[str] | None = None,
-              on_progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+def reextract(
+    session: Session,
+    *,
+    now: datetime,
+    source_ids: Sequence[str] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
     """Recompute every stored snapshot's extraction with the current extractor version.
 
     Returns counts: snapshots seen, newly extracted, and how many outcomes differ from the
@@ -50,7 +65,8 @@ def reextract(session: Session, *, now: datetime, source_ids: Sequence[str] | No
     latest: dict[str, tuple[str, str]] = {}
     for i, snap in enumerate(snaps, 1):
         previous = session.scalars(
-            select(ExtractionRecord).where(ExtractionRecord.snapshot_id == snap.id)
+            select(ExtractionRecord)
+            .where(ExtractionRecord.snapshot_id == snap.id)
             .order_by(ExtractionRecord.id.desc())
         ).first()
         if previous is None or previous.extractor_version != EXTRACTOR_VERSION:

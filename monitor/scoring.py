@@ -12,8 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MIN_OVERLAP = 0.5
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
-                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"'})
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+    }
+)
 _DASHES = re.compile("[\u2010-\u2015\u2212]")
 _SPACE = re.compile(r"\s+")
 
@@ -76,8 +86,14 @@ def score_case(case_id: str, labels: dict[str, Any], pred: dict[str, Any]) -> Ca
                     if p.get("stance") == g["stance"]:
                         s.stance_ok += 1
                     else:
-                        s.wrong_stance.append({"version": v, "text": g["text"],
-                                               "gold": g["stance"], "predicted": p.get("stance")})
+                        s.wrong_stance.append(
+                            {
+                                "version": v,
+                                "text": g["text"],
+                                "gold": g["stance"],
+                                "predicted": p.get("stance"),
+                            }
+                        )
                     break
             else:
                 s.missed_clauses.append({"version": v, **g})
@@ -100,13 +116,24 @@ def score_case(case_id: str, labels: dict[str, Any], pred: dict[str, Any]) -> Ca
         g_sig = any(c["significant"] for c in gl)
         p_sig = any(c.get("significant") for c in pl)
         outcome = "tp" if g_sig and p_sig else "fn" if g_sig else "fp" if p_sig else "tn"
-        s.pairs.append({
-            "from": pair[0], "to": pair[1], "outcome": outcome, "gold": gl, "predicted": pl,
-            "kinds_ok": [any(p.get("kind") == g["kind"] and p.get("drug") == g["drug"]
-                             for p in pl) for g in gl if g["significant"]],
-            "unavailable": [(g["kind"] == "unavailable",
-                             any(p.get("kind") == "unavailable" for p in pl)) for g in gl],
-        })
+        s.pairs.append(
+            {
+                "from": pair[0],
+                "to": pair[1],
+                "outcome": outcome,
+                "gold": gl,
+                "predicted": pl,
+                "kinds_ok": [
+                    any(p.get("kind") == g["kind"] and p.get("drug") == g["drug"] for p in pl)
+                    for g in gl
+                    if g["significant"]
+                ],
+                "unavailable": [
+                    (g["kind"] == "unavailable", any(p.get("kind") == "unavailable" for p in pl))
+                    for g in gl
+                ],
+            }
+        )
     return s
 
 
@@ -118,10 +145,16 @@ def totals(cases: list[CaseScore], *, changes_available: bool = True) -> dict[st
     ms = sum(c.matched_stmt for c in cases)
     ok = sum(c.stance_ok for c in cases)
     result: dict[str, Any] = {
-        "clauses": {"gold": g, "predicted": p, "matched": m, "precision": _div(m, p),
-                    "recall": _div(m, g), "statement_recall": _div(ms, gs),
-                    "stance_accuracy_on_matched": _div(ok, m),
-                    "distractor_false_positives": sum(c.distractor_hits for c in cases)},
+        "clauses": {
+            "gold": g,
+            "predicted": p,
+            "matched": m,
+            "precision": _div(m, p),
+            "recall": _div(m, g),
+            "statement_recall": _div(ms, gs),
+            "stance_accuracy_on_matched": _div(ok, m),
+            "distractor_false_positives": sum(c.distractor_hits for c in cases),
+        },
     }
     if not changes_available:
         result["changes"] = None
@@ -140,11 +173,14 @@ def totals(cases: list[CaseScore], *, changes_available: bool = True) -> dict[st
                 missed.append(f"{label} ({'/'.join(x['kind'] for x in pair['gold'])})")
     tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
     result["changes"] = {
-        "pairs": sum(counts.values()), **counts,
-        "significance_precision": _div(tp, tp + fp), "significance_recall": _div(tp, tp + fn),
+        "pairs": sum(counts.values()),
+        **counts,
+        "significance_precision": _div(tp, tp + fp),
+        "significance_recall": _div(tp, tp + fn),
         "significance_f1": _div(2 * tp, 2 * tp + fp + fn),
         "kind_and_drug_accuracy_on_significant": _div(sum(kinds), len(kinds)),
         "unavailable_detected": f"{sum(1 for u in unav if u[1])}/{len(unav)}",
-        "false_alarms": alarms, "missed": missed,
+        "false_alarms": alarms,
+        "missed": missed,
     }
     return result

@@ -38,7 +38,9 @@ def build(path: Path, reviewed: str, font_size: int) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 8)
         canvas.drawString(72, 760, f"{TITLE}   Policy {NUMBER}")
-        canvas.drawString(72, 30, f"Page {doc.page} - Harbor Blue Cross (sample). Reviewed {reviewed}.")
+        canvas.drawString(
+            72, 30, f"Page {doc.page} - Harbor Blue Cross (sample). Reviewed {reviewed}."
+        )
         canvas.restoreState()
 
     story = [
@@ -49,22 +51,37 @@ def build(path: Path, reviewed: str, font_size: int) -> None:
         Paragraph("Coverage Criteria", styles["Heading2"]),
         Paragraph(
             "Spravato (esketamine) is considered medically necessary and requires prior "
-            "authorization when all of the following criteria are met:", body),
+            "authorization when all of the following criteria are met:",
+            body,
+        ),
         ListFlowable([ListItem(Paragraph(c, body)) for c in CRITERIA], bulletType="1"),
-        Paragraph("Approval duration: initial approval for 6 months; reauthorization for 12 "
-                  "months with documented response.", body),
+        Paragraph(
+            "Approval duration: initial approval for 6 months; reauthorization for 12 "
+            "months with documented response.",
+            body,
+        ),
         Paragraph("Quantity limit: 56 mg or 84 mg per treatment session.", body),
         Paragraph("Exclusions", styles["Heading2"]),
-        Paragraph("Intravenous or oral ketamine for depression is considered experimental and "
-                  "investigational and is not covered under the pharmacy benefit.", body),
+        Paragraph(
+            "Intravenous or oral ketamine for depression is considered experimental and "
+            "investigational and is not covered under the pharmacy benefit.",
+            body,
+        ),
         Paragraph("Background", styles["Heading2"]),
     ]
-    story += [Paragraph(
-        "Esketamine is the S-enantiomer of racemic ketamine. Clinical trials evaluated esketamine "
-        "with a newly started oral antidepressant in adults with depression that had not "
-        "responded to prior treatment. " * 3, body), Spacer(1, 12)] * 6
+    story += [
+        Paragraph(
+            "Esketamine is the S-enantiomer of racemic ketamine. Clinical trials evaluated "
+            "esketamine "
+            "with a newly started oral antidepressant in adults with depression that had not "
+            "responded to prior treatment. " * 3,
+            body,
+        ),
+        Spacer(1, 12),
+    ] * 6
     SimpleDocTemplate(str(path), pagesize=letter, title=TITLE).build(
-        story, onFirstPage=frame, onLaterPages=frame)
+        story, onFirstPage=frame, onLaterPages=frame
+    )
 
 
 if __name__ == "__main__":

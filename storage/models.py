@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.x models: sources, fetch attempts, immutable snapshots and what is derived from them.
+"""SQLAlchemy 2.x models: sources, fetch attempts, immutable snapshots and what derives from them.
 
 Raw bodies live in ``blobs``, keyed by sha256 and compressed, so identical bodies are stored once
 whichever source or version they belong to. Everything below a snapshot (extractions, change
@@ -8,7 +8,7 @@ events) is recomputable and carries the version of the code that made it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -48,7 +48,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Source(Base):

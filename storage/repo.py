@@ -12,8 +12,16 @@ from sqlalchemy.orm import Session
 
 from storage.models import FetchAttempt, Snapshot, Source
 
-SOURCE_FIELDS = ("payer", "plan_type", "state", "document_type", "title", "url", "format",
-                 "enabled")
+SOURCE_FIELDS = (
+    "payer",
+    "plan_type",
+    "state",
+    "document_type",
+    "title",
+    "url",
+    "format",
+    "enabled",
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,9 @@ def sync_sources(session: Session, sources: Iterable[Any]) -> int:
     return changed
 
 
-def latest_snapshots(session: Session, source_ids: Sequence[str] | None = None) -> dict[str, SnapshotRef]:
+def latest_snapshots(
+    session: Session, source_ids: Sequence[str] | None = None
+) -> dict[str, SnapshotRef]:
     """The newest snapshot of each source, in one query."""
     newest = (
         select(Snapshot.source_id, func.max(Snapshot.id).label("sid"))
@@ -58,14 +68,20 @@ def latest_snapshots(session: Session, source_ids: Sequence[str] | None = None) 
         .subquery()
     )
     stmt = select(
-        Snapshot.id, Snapshot.source_id, Snapshot.sha256, Snapshot.requested_url,
-        Snapshot.final_url, Snapshot.etag, Snapshot.last_modified,
+        Snapshot.id,
+        Snapshot.source_id,
+        Snapshot.sha256,
+        Snapshot.requested_url,
+        Snapshot.final_url,
+        Snapshot.etag,
+        Snapshot.last_modified,
     ).join(newest, Snapshot.id == newest.c.sid)
     if source_ids is not None:
         stmt = stmt.where(Snapshot.source_id.in_(list(source_ids)))
     return {
-        r.source_id: SnapshotRef(r.id, r.sha256, r.requested_url, r.final_url, r.etag,
-                                 r.last_modified)
+        r.source_id: SnapshotRef(
+            r.id, r.sha256, r.requested_url, r.final_url, r.etag, r.last_modified
+        )
         for r in session.execute(stmt)
     }
 

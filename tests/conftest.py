@@ -13,7 +13,9 @@ from sqlalchemy import create_engine, text
 from crawler.localsite import LocalSite
 from monitor.config import Config
 
-PG_ADMIN_URL = os.environ.get("POLICYWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "POLICYWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REQUIRE_SERVICES = os.environ.get("POLICYWATCH_REQUIRE_SERVICES") == "1"
 
 

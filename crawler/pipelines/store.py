@@ -103,8 +103,13 @@ class StorePipeline:
             result = "not_modified"
         else:
             result = "new_version" if item.is_new else "unchanged"
-        self.counts["failed" if result == "failed" else
-                    "new_versions" if result == "new_version" else "unchanged"] += 1
+        self.counts[
+            "failed"
+            if result == "failed"
+            else "new_versions"
+            if result == "new_version"
+            else "unchanged"
+        ] += 1
         return {
             "run_id": self.run_id,
             "source_id": item.source_id,
@@ -124,12 +129,17 @@ class StorePipeline:
         row: dict[str, Any] = {"id": item.source_id, "last_checked_at": item.started_at}
         if item.status == "failed":
             count = self.failures.get(item.source_id, 0) + 1
-            row.update(consecutive_failures=count, last_error_kind=item.error_kind,
-                       last_error=item.error)
+            row.update(
+                consecutive_failures=count, last_error_kind=item.error_kind, last_error=item.error
+            )
         else:
             count = 0
-            row.update(consecutive_failures=0, last_success_at=item.started_at,
-                       last_error_kind=None, last_error=None)
+            row.update(
+                consecutive_failures=0,
+                last_success_at=item.started_at,
+                last_error_kind=None,
+                last_error=None,
+            )
             if item.extraction is not None:
                 row.update(health=item.extraction.outcome, health_message=item.extraction.message)
         self.failures[item.source_id] = count

@@ -9,12 +9,14 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response
+from sqlalchemy import select
 from twisted.python.failure import Failure
 
 from crawler.errors import classify_failure
 from crawler.items import FetchResult
 from crawler.registry import load_sources
 from storage.db import Database
+from storage.models import Source
 from storage.repo import SnapshotRef, latest_snapshots, sync_sources
 
 
@@ -23,7 +25,7 @@ class PoliciesSpider(scrapy.Spider):
 
     name = "policies"
     # 304 must reach the callback; everything else >= 400 goes to the errback via HttpError.
-    custom_settings: dict[str, Any] = {"HTTPERROR_ALLOWED_CODES": [304]}
+    custom_settings: dict[str, Any] | None = {"HTTPERROR_ALLOWED_CODES": [304]}  # noqa: RUF012
 
     def __init__(self, source_ids: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -36,14 +38,12 @@ class PoliciesSpider(scrapy.Spider):
         assert self.db is not None
         ids = self.only_ids or settings.getlist("POLICYWATCH_SOURCE_IDS")
         if ids:
-            from storage.models import Source
-
             with self.db.session() as session:
-                rows = [session.get(Source, i) for i in ids]
-            missing = [i for i, r in zip(ids, rows, strict=True) if r is None]
+                found = {r.id: r for r in session.scalars(select(Source))}
+            missing = [i for i in ids if i not in found]
             if missing:
                 raise ValueError(f"unknown source id(s): {', '.join(missing)}")
-            return [r for r in rows if r is not None]
+            return [found[i] for i in ids]
         # Run directly with `scrapy crawl policies`: load and sync the registry ourselves.
         sources = load_sources(settings.getlist("POLICYWATCH_SOURCE_FILES") or None)
         with self.db.session() as session:
@@ -74,8 +74,11 @@ class PoliciesSpider(scrapy.Spider):
             callback=self.parse,
             errback=self.failed,
             dont_filter=True,
-            meta={"source_id": source_id, "started": time.monotonic(),
-                  "started_at": datetime.now(UTC)},
+            meta={
+                "source_id": source_id,
+                "started": time.monotonic(),
+                "started_at": datetime.now(UTC),
+            },
         )
 
     @staticmethod

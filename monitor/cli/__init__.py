@@ -24,5 +24,18 @@ def main() -> None:
     """
 
 
-for command in (demo, crawl, diff, changes, review, extract, reextract, evaluate, history, show, sources, db):
+for command in (
+    demo,
+    crawl,
+    diff,
+    changes,
+    review,
+    extract,
+    reextract,
+    evaluate,
+    history,
+    show,
+    sources,
+    db,
+):
     main.add_command(command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -17,8 +18,13 @@ from storage.repo import as_utc, source_history
 @common_options
 @click.argument("source_id")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def history(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...],
-            source_id: str, as_json: bool) -> None:
+def history(
+    config_path: str | None,
+    db_url: str | None,
+    sources_files: tuple[str, ...],
+    source_id: str,
+    as_json: bool,
+) -> None:
     """List the stored versions of SOURCE_ID: time, sha256, size, final URL."""
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
@@ -30,22 +36,38 @@ def history(config_path: str | None, db_url: str | None, sources_files: tuple[st
                 "See `policywatch sources list`, or crawl it first."
             )
         snaps = source_history(session, source_id)
-        rows = [
-            {"snapshot_id": s.id, "fetched_at": as_utc(s.fetched_at), "sha256": s.sha256,
-             "size": s.size, "final_url": s.final_url, "content_type": s.content_type,
-             "http_status": s.http_status}
+        rows: list[dict[str, Any]] = [
+            {
+                "snapshot_id": s.id,
+                "fetched_at": as_utc(s.fetched_at),
+                "sha256": s.sha256,
+                "size": s.size,
+                "final_url": s.final_url,
+                "content_type": s.content_type,
+                "http_status": s.http_status,
+            }
             for s in snaps
         ]
         health = (src.health, src.consecutive_failures, src.last_error)
     if as_json:
         print_json({"source_id": source_id, "versions": rows})
         return
-    console.print(table(
-        f"{source_id}: {len(rows)} version(s)",
-        ["snapshot", "fetched (UTC)", "sha256", "bytes", "final URL"],
-        [(r["snapshot_id"], r["fetched_at"], r["sha256"][:16], f"{r['size']:,}", r["final_url"])
-         for r in rows],
-    ))
+    console.print(
+        table(
+            f"{source_id}: {len(rows)} version(s)",
+            ["snapshot", "fetched (UTC)", "sha256", "bytes", "final URL"],
+            [
+                (
+                    r["snapshot_id"],
+                    r["fetched_at"],
+                    r["sha256"][:16],
+                    f"{r['size']:,}",
+                    r["final_url"],
+                )
+                for r in rows
+            ],
+        )
+    )
     outcome, failures, last_error = health
     if failures:
         console.print(f"[red]{failures} consecutive failure(s)[/red]: {last_error}")
@@ -58,8 +80,14 @@ def history(config_path: str | None, db_url: str | None, sources_files: tuple[st
 @click.argument("snapshot_id", type=int)
 @click.option("--raw", is_flag=True, help="Write the archived bytes exactly as fetched.")
 @click.option("--json", "as_json", is_flag=True, help="Print metadata and extraction as JSON.")
-def show(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...],
-         snapshot_id: int, raw: bool, as_json: bool) -> None:
+def show(
+    config_path: str | None,
+    db_url: str | None,
+    sources_files: tuple[str, ...],
+    snapshot_id: int,
+    raw: bool,
+    as_json: bool,
+) -> None:
     """Show one archived version: its metadata and what was extracted, or --raw bytes."""
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
@@ -71,15 +99,23 @@ def show(config_path: str | None, db_url: str | None, sources_files: tuple[str, 
             )
         body = read_blob(session, snap.sha256)
         ext = session.scalars(
-            select(ExtractionRecord).where(ExtractionRecord.snapshot_id == snapshot_id)
+            select(ExtractionRecord)
+            .where(ExtractionRecord.snapshot_id == snapshot_id)
             .order_by(ExtractionRecord.id.desc())
         ).first()
         meta = {
-            "snapshot_id": snap.id, "source_id": snap.source_id, "fetched_at": as_utc(snap.fetched_at),
-            "sha256": snap.sha256, "size": snap.size, "requested_url": snap.requested_url,
-            "final_url": snap.final_url, "http_status": snap.http_status,
-            "content_type": snap.content_type, "etag": snap.etag,
-            "last_modified": snap.last_modified, "redirects": snap.redirects,
+            "snapshot_id": snap.id,
+            "source_id": snap.source_id,
+            "fetched_at": as_utc(snap.fetched_at),
+            "sha256": snap.sha256,
+            "size": snap.size,
+            "requested_url": snap.requested_url,
+            "final_url": snap.final_url,
+            "http_status": snap.http_status,
+            "content_type": snap.content_type,
+            "etag": snap.etag,
+            "last_modified": snap.last_modified,
+            "redirects": snap.redirects,
         }
         extraction = ext.data if ext else None
         ext_version = ext.extractor_version if ext else None
@@ -89,11 +125,19 @@ def show(config_path: str | None, db_url: str | None, sources_files: tuple[str, 
     if as_json:
         print_json({**meta, "extractor_version": ext_version, "extraction": extraction})
         return
-    console.print(table(f"snapshot {snapshot_id}", ["field", "value"],
-                        [(k, v) for k, v in meta.items() if v not in (None, [], "")]))
+    console.print(
+        table(
+            f"snapshot {snapshot_id}",
+            ["field", "value"],
+            [(k, v) for k, v in meta.items() if v not in (None, [], "")],
+        )
+    )
     if extraction:
-        console.print(f"extraction ({ext_version}): outcome [bold]{extraction['outcome']}[/bold]"
-                      f", {len(extraction.get('clauses', []))} clause(s)")
+        console.print(
+            f"extraction ({ext_version}): outcome [bold]{extraction['outcome']}[/bold]"
+            f", {len(extraction.get('clauses', []))} clause(s)"
+        )
         for c in extraction.get("clauses", [])[:50]:
-            console.print(f"  [cyan]{c['drug']}[/cyan] [magenta]{c['stance']}[/magenta] "
-                          f"{c['text'][:160]}")
+            console.print(
+                f"  [cyan]{c['drug']}[/cyan] [magenta]{c['stance']}[/magenta] {c['text'][:160]}"
+            )

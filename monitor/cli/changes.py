@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -13,31 +14,49 @@ from monitor.cli.common import common_options, console, make_context, print_json
 from storage.models import ChangeEventRecord, Source
 from storage.repo import as_utc
 
-KINDS = ("stance_change", "criteria_change", "added", "removed", "coding_change", "moved",
-         "unavailable")
+KINDS = (
+    "stance_change",
+    "criteria_change",
+    "added",
+    "removed",
+    "coding_change",
+    "moved",
+    "unavailable",
+)
 
 
 @click.command()
 @common_options
 @click.option("--source", "only", multiple=True, metavar="ID", help="Diff only this source.")
-@click.option("--rebuild", is_flag=True,
-              help="Diff all stored history again (after `reextract`); existing events are kept.")
-def diff(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...],
-         only: tuple[str, ...], rebuild: bool) -> None:
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Diff all stored history again (after `reextract`); existing events are kept.",
+)
+def diff(
+    config_path: str | None,
+    db_url: str | None,
+    sources_files: tuple[str, ...],
+    only: tuple[str, ...],
+    rebuild: bool,
+) -> None:
     """Compare each new version with its source's last good version and store change events."""
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
     with db.session() as session:
-        stats = detect_changes(session, now=datetime.now(UTC), source_ids=list(only) or None,
-                               rebuild=rebuild)
+        stats = detect_changes(
+            session, now=datetime.now(UTC), source_ids=list(only) or None, rebuild=rebuild
+        )
         rows = [(e.id, e.source_id, e.kind, e.drug, e.summary) for e in stats.events]
         significant = sum(1 for e in stats.events if e.significant)
     if rows:
         console.print(table("new events", ["id", "source", "kind", "drug", "summary"], rows))
-    console.print(f"{stats.versions} new version(s) in {stats.sources} source(s): "
-                  f"[bold]{significant} significant change(s)[/bold], "
-                  f"{len(rows) - significant} other event(s)"
-                  + (f", {stats.flaps} flip-back(s) suppressed" if stats.flaps else ""))
+    console.print(
+        f"{stats.versions} new version(s) in {stats.sources} source(s): "
+        f"[bold]{significant} significant change(s)[/bold], "
+        f"{len(rows) - significant} other event(s)"
+        + (f", {stats.flaps} flip-back(s) suppressed" if stats.flaps else "")
+    )
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -53,20 +72,35 @@ def _parse_since(value: str | None) -> datetime | None:
 @click.command()
 @common_options
 @click.option("--since", metavar="DATE", help="Only events detected on or after YYYY-MM-DD.")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
-              help="Only this kind (repeatable).")
+@click.option(
+    "--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only this kind (repeatable)."
+)
 @click.option("--source", "only", multiple=True, metavar="ID", help="Only this source.")
-@click.option("--all", "show_all", is_flag=True,
-              help="Include operator events (moved, unavailable, coding) besides coverage changes.")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Include operator events (moved, unavailable, coding) besides coverage changes.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def changes(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...],
-            since: str | None, kinds: tuple[str, ...], only: tuple[str, ...], show_all: bool,
-            as_json: bool) -> None:
+def changes(
+    config_path: str | None,
+    db_url: str | None,
+    sources_files: tuple[str, ...],
+    since: str | None,
+    kinds: tuple[str, ...],
+    only: tuple[str, ...],
+    show_all: bool,
+    as_json: bool,
+) -> None:
     """List stored change events, newest first (coverage changes only unless --all or --kind)."""
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
-    stmt = (select(ChangeEventRecord, Source).join(Source)
-            .order_by(ChangeEventRecord.detected_at.desc(), ChangeEventRecord.id.desc()))
+    stmt = (
+        select(ChangeEventRecord, Source)
+        .join(Source)
+        .order_by(ChangeEventRecord.detected_at.desc(), ChangeEventRecord.id.desc())
+    )
     start = _parse_since(since)
     if start:
         stmt = stmt.where(ChangeEventRecord.detected_at >= start)
@@ -78,36 +112,68 @@ def changes(config_path: str | None, db_url: str | None, sources_files: tuple[st
         stmt = stmt.where(ChangeEventRecord.source_id.in_(only))
     with db.session() as session:
         found = session.execute(stmt).all()
-        data = [
-            {"id": e.id, "source_id": e.source_id, "payer": s.payer, "plan_type": s.plan_type,
-             "state": s.state, "kind": e.kind, "drug": e.drug or None,
-             "significant": e.significant, "stance_before": e.stance_before,
-             "stance_after": e.stance_after, "summary": e.summary,
-             "effective_date": e.effective_date, "detected_at": as_utc(e.detected_at),
-             "before_snapshot_id": e.before_snapshot_id, "after_snapshot_id": e.after_snapshot_id,
-             "review_status": e.review_status}
+        data: list[dict[str, Any]] = [
+            {
+                "id": e.id,
+                "source_id": e.source_id,
+                "payer": s.payer,
+                "plan_type": s.plan_type,
+                "state": s.state,
+                "kind": e.kind,
+                "drug": e.drug or None,
+                "significant": e.significant,
+                "stance_before": e.stance_before,
+                "stance_after": e.stance_after,
+                "summary": e.summary,
+                "effective_date": e.effective_date,
+                "detected_at": as_utc(e.detected_at),
+                "before_snapshot_id": e.before_snapshot_id,
+                "after_snapshot_id": e.after_snapshot_id,
+                "review_status": e.review_status,
+            }
             for e, s in found
         ]
     if as_json:
         print_json(data)
         return
     if not data:
-        console.print("No change events match. Run `policywatch diff` after a crawl, "
-                      "or widen the filter (--all, --since).")
+        console.print(
+            "No change events match. Run `policywatch diff` after a crawl, "
+            "or widen the filter (--all, --since)."
+        )
         return
-    console.print(table(f"{len(data)} event(s)", ["id", "detected", "source", "kind", "drug",
-                                                  "stance", "summary", "status"],
-                        [(d["id"], d["detected_at"][:10], d["source_id"], d["kind"], d["drug"],
-                          f"{d['stance_before'] or ''} → {d['stance_after'] or ''}", d["summary"],
-                          d["review_status"]) for d in data]))
+    console.print(
+        table(
+            f"{len(data)} event(s)",
+            ["id", "detected", "source", "kind", "drug", "stance", "summary", "status"],
+            [
+                (
+                    d["id"],
+                    d["detected_at"][:10],
+                    d["source_id"],
+                    d["kind"],
+                    d["drug"],
+                    f"{d['stance_before'] or ''} → {d['stance_after'] or ''}",
+                    d["summary"],
+                    d["review_status"],
+                )
+                for d in data
+            ],
+        )
+    )
 
 
 @click.command()
 @common_options
 @click.argument("event_id", type=int)
 @click.argument("status", type=click.Choice(["new", "confirmed", "dismissed"]))
-def review(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...],
-           event_id: int, status: str) -> None:
+def review(
+    config_path: str | None,
+    db_url: str | None,
+    sources_files: tuple[str, ...],
+    event_id: int,
+    status: str,
+) -> None:
     """Set an event's review status (new, confirmed, dismissed)."""
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()

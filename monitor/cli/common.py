@@ -46,19 +46,34 @@ class Context:
 
 def common_options(func: F) -> F:
     """--config, --db and --sources, accepted by every command."""
-    func = click.option("--sources", "sources_files", multiple=True, type=click.Path(),
-                        help="Sources TOML file (repeatable); replaces the shipped registry.")(func)
-    func = click.option("--db", "db_url", default=None, metavar="URL",
-                        help="SQLAlchemy database URL (default: $POLICYWATCH_DB or the "
-                             "SQLite file in the data directory).")(func)
-    func = click.option("--config", "config_path", default=None, type=click.Path(),
-                        help="policywatch.toml to use (default: $POLICYWATCH_CONFIG or "
-                             "./policywatch.toml).")(func)
+    func = click.option(
+        "--sources",
+        "sources_files",
+        multiple=True,
+        type=click.Path(),
+        help="Sources TOML file (repeatable); replaces the shipped registry.",
+    )(func)
+    func = click.option(
+        "--db",
+        "db_url",
+        default=None,
+        metavar="URL",
+        help="SQLAlchemy database URL (default: $POLICYWATCH_DB or the "
+        "SQLite file in the data directory).",
+    )(func)
+    func = click.option(
+        "--config",
+        "config_path",
+        default=None,
+        type=click.Path(),
+        help="policywatch.toml to use (default: $POLICYWATCH_CONFIG or ./policywatch.toml).",
+    )(func)
     return func
 
 
-def make_context(config_path: str | None, db_url: str | None,
-                 sources_files: Sequence[str]) -> Context:
+def make_context(
+    config_path: str | None, db_url: str | None, sources_files: Sequence[str]
+) -> Context:
     try:
         cfg = load_config(config_path)
     except ConfigError as exc:

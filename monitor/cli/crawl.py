@@ -13,12 +13,19 @@ from storage.repo import run_fetches
 
 @click.command()
 @common_options
-@click.option("--source", "only", multiple=True, metavar="ID",
-              help="Crawl only this source id (repeatable).")
+@click.option(
+    "--source", "only", multiple=True, metavar="ID", help="Crawl only this source id (repeatable)."
+)
 @click.option("--per-source", is_flag=True, help="List every source's result in the summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def crawl(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...],
-          only: tuple[str, ...], per_source: bool, as_json: bool) -> None:
+def crawl(
+    config_path: str | None,
+    db_url: str | None,
+    sources_files: tuple[str, ...],
+    only: tuple[str, ...],
+    per_source: bool,
+    as_json: bool,
+) -> None:
     """Fetch every enabled source once; store each new version.
 
     Exit status: 0 when every source was fetched, 1 when some failed (they are recorded
@@ -58,8 +65,13 @@ def report(ctx: object, summary: CrawlSummary, *, per_source: bool, as_json: boo
             db = ctx.database()
             with db.session() as session:
                 data["per_source"] = [
-                    {"source_id": f.source_id, "result": f.result, "http_status": f.http_status,
-                     "error_kind": f.error_kind, "snapshot_id": f.snapshot_id}
+                    {
+                        "source_id": f.source_id,
+                        "result": f.result,
+                        "http_status": f.http_status,
+                        "error_kind": f.error_kind,
+                        "snapshot_id": f.snapshot_id,
+                    }
                     for f in run_fetches(session, summary.run_id or 0)
                 ]
         print_json(data)
@@ -67,11 +79,18 @@ def report(ctx: object, summary: CrawlSummary, *, per_source: bool, as_json: boo
     if per_source:
         db = ctx.database()
         with db.session() as session:
-            rows = [(f.source_id, _styled(f.result), f.http_status, f.snapshot_id or "",
-                     f"{f.duration_s:.2f}s", f.error or "")
-                    for f in run_fetches(session, summary.run_id or 0)]
-        console.print(table(None, ["source", "result", "http", "snapshot", "time", "error"],
-                            rows))
+            rows = [
+                (
+                    f.source_id,
+                    _styled(f.result),
+                    f.http_status,
+                    f.snapshot_id or "",
+                    f"{f.duration_s:.2f}s",
+                    f.error or "",
+                )
+                for f in run_fetches(session, summary.run_id or 0)
+            ]
+        console.print(table(None, ["source", "result", "http", "snapshot", "time", "error"], rows))
     console.print(
         f"Run {summary.run_id}: [green]{summary.new_versions} new version(s)[/green], "
         f"{summary.unchanged} unchanged, "

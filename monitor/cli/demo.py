@@ -18,9 +18,14 @@ from storage.models import ChangeEventRecord, Snapshot
 
 
 @click.command()
-@click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Where to keep the demo database and reports "
-                                 "(default: <data dir>/demo). It is reset on each run.")
+@click.option(
+    "--dir",
+    "workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to keep the demo database and reports "
+    "(default: <data dir>/demo). It is reset on each run.",
+)
 def demo(workdir: Path | None) -> None:
     """Serve bundled sample policies on 127.0.0.1, crawl them twice and report the changes.
 
@@ -40,43 +45,71 @@ def demo(workdir: Path | None) -> None:
     with LocalSite() as site:
         registry = write_registry(site, workdir / "sources.toml")
         sources = load_sources([registry])
-        console.print(f"[bold]policywatch demo[/bold]: {len(sources)} sample sources served at "
-                      f"{site.url('/')}; database {db_file}")
+        console.print(
+            f"[bold]policywatch demo[/bold]: {len(sources)} sample sources served at "
+            f"{site.url('/')}; database {db_file}"
+        )
         for number, name in enumerate(ROUNDS, 1):
             serve_round(site, name)
             console.rule(f"round {number}")
-            result = run_cycle(cfg, sources, progress=sys.stderr.isatty(),
-                               AUTOTHROTTLE_ENABLED=False)
+            result = run_cycle(
+                cfg, sources, progress=sys.stderr.isatty(), AUTOTHROTTLE_ENABLED=False
+            )
             _print_round(result)
     _print_archive(cfg.db_url)
 
 
 def _print_round(result: CycleResult) -> None:
     c = result.crawl
-    console.print(f"crawl: [green]{c.new_versions} new version(s)[/green], {c.unchanged} "
-                  f"unchanged, {c.failed} failed")
+    console.print(
+        f"crawl: [green]{c.new_versions} new version(s)[/green], {c.unchanged} "
+        f"unchanged, {c.failed} failed"
+    )
     if not result.events:
-        console.print("changes: none (first versions are the baseline)"
-                      if c.new_versions == c.sources else "changes: none")
+        console.print(
+            "changes: none (first versions are the baseline)"
+            if c.new_versions == c.sources
+            else "changes: none"
+        )
         return
-    console.print(table("change events", ["source", "kind", "drug", "stance", "summary"],
-                        [(e["source_id"], e["kind"], e["drug"] or "",
-                          f"{e['stance_before'] or ''} → {e['stance_after'] or ''}", e["summary"])
-                         for e in result.events]))
+    console.print(
+        table(
+            "change events",
+            ["source", "kind", "drug", "stance", "summary"],
+            [
+                (
+                    e["source_id"],
+                    e["kind"],
+                    e["drug"] or "",
+                    f"{e['stance_before'] or ''} → {e['stance_after'] or ''}",
+                    e["summary"],
+                )
+                for e in result.events
+            ],
+        )
+    )
 
 
 def _print_archive(url: str) -> None:
     db = Database(url)
     with db.session() as session:
         snaps = session.scalars(select(Snapshot).order_by(Snapshot.source_id, Snapshot.id)).all()
-        console.print(table("archived versions", ["snapshot", "source", "sha256", "bytes"],
-                            [(s.id, s.source_id, s.sha256[:12], f"{s.size:,}") for s in snaps]))
-        redlines = session.scalars(select(ChangeEventRecord)
-                                   .where(ChangeEventRecord.significant.is_(True))).all()
+        console.print(
+            table(
+                "archived versions",
+                ["snapshot", "source", "sha256", "bytes"],
+                [(s.id, s.source_id, s.sha256[:12], f"{s.size:,}") for s in snaps],
+            )
+        )
+        redlines = session.scalars(
+            select(ChangeEventRecord).where(ChangeEventRecord.significant.is_(True))
+        ).all()
         for ev in redlines:
             for cc in ev.detail.get("clause_changes", [])[:3]:
                 if cc.get("redline"):
                     console.print(f"[dim]{ev.source_id}[/dim] {cc['redline']}")
     db.dispose()
-    console.print("Next: `policywatch changes --db sqlite:///...` lists these events; "
-                  "`policywatch history SOURCE_ID` the versions.")
+    console.print(
+        "Next: `policywatch changes --db sqlite:///...` lists these events; "
+        "`policywatch history SOURCE_ID` the versions."
+    )

@@ -12,7 +12,8 @@ import click
 from rich.progress import Progress
 
 from monitor.cli.common import console, print_json, table
-from monitor.evaluate import Case, CorpusError, evaluate as run_evaluate, load_corpus
+from monitor.evaluate import Case, CorpusError, load_corpus
+from monitor.evaluate import evaluate as run_evaluate
 from monitor.scoring import CaseScore, score_case, totals
 
 # Floors a run must reach (keys of the floor file); "max_" keys are ceilings.
@@ -30,14 +31,27 @@ FLOOR_KEYS = {
 
 @click.command()
 @click.argument("corpus_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--predictions", "predictions_out", type=click.Path(path_type=Path),
-              help="Write the predictions file (corpus README format) here.")
+@click.option(
+    "--predictions",
+    "predictions_out",
+    type=click.Path(path_type=Path),
+    help="Write the predictions file (corpus README format) here.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
-@click.option("--floor", "floor_file", type=click.Path(exists=True, path_type=Path),
-              help="TOML of minimum scores (e.g. clause_recall = 0.95); exit 1 below them.")
+@click.option(
+    "--floor",
+    "floor_file",
+    type=click.Path(exists=True, path_type=Path),
+    help="TOML of minimum scores (e.g. clause_recall = 0.95); exit 1 below them.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="List every miss, not just the first ten.")
-def evaluate(corpus_dir: Path, predictions_out: Path | None, as_json: bool,
-             floor_file: Path | None, verbose: bool) -> None:
+def evaluate(
+    corpus_dir: Path,
+    predictions_out: Path | None,
+    as_json: bool,
+    floor_file: Path | None,
+    verbose: bool,
+) -> None:
     """Crawl, extract and diff a labelled corpus through the real code path, and score it.
 
     Each case's versions are served in order on 127.0.0.1 and crawled into a throwaway
@@ -56,8 +70,9 @@ def evaluate(corpus_dir: Path, predictions_out: Path | None, as_json: bool,
     except CorpusError as exc:
         raise click.ClickException(str(exc)) from None
     if predictions_out:
-        predictions_out.write_text(json.dumps(predictions, indent=1, ensure_ascii=False),
-                                   encoding="utf-8")
+        predictions_out.write_text(
+            json.dumps(predictions, indent=1, ensure_ascii=False), encoding="utf-8"
+        )
     scores = [score_case(c.case_id, c.labels, predictions.get(c.case_id, {})) for c in cases]
     result = totals(scores)
     if as_json:
@@ -74,12 +89,22 @@ def evaluate(corpus_dir: Path, predictions_out: Path | None, as_json: bool,
 
 
 def _case_row(s: CaseScore) -> dict[str, Any]:
-    return {"case": s.case_id, "gold": s.gold, "predicted": s.predicted, "matched": s.matched,
-            "stance_ok": s.stance_ok, "distractors": s.distractor_hits,
-            "pairs": [{k: p[k] for k in ("from", "to", "outcome")} |
-                      {"gold": [g["kind"] for g in p["gold"]],
-                       "predicted": sorted({x["kind"] for x in p["predicted"]})}
-                      for p in s.pairs]}
+    return {
+        "case": s.case_id,
+        "gold": s.gold,
+        "predicted": s.predicted,
+        "matched": s.matched,
+        "stance_ok": s.stance_ok,
+        "distractors": s.distractor_hits,
+        "pairs": [
+            {k: p[k] for k in ("from", "to", "outcome")}
+            | {
+                "gold": [g["kind"] for g in p["gold"]],
+                "predicted": sorted({x["kind"] for x in p["predicted"]}),
+            }
+            for p in s.pairs
+        ],
+    }
 
 
 def _pct(a: int, b: int) -> str:
@@ -92,21 +117,50 @@ def _print(scores: list[CaseScore], result: dict[str, Any], verbose: bool) -> No
         pairs = " ".join(
             ("[green]✓[/green]" if p["outcome"] in ("tp", "tn") else "[red]✗[/red]")
             + "/".join(g["kind"] for g in p["gold"])
-            for p in s.pairs)
-        rows.append((s.case_id, s.gold, s.predicted, _pct(s.matched, s.predicted),
-                     _pct(s.matched, s.gold), _pct(s.stance_ok, s.matched),
-                     s.distractor_hits or "", pairs))
-    console.print(table("per case", ["case", "gold", "pred", "precision", "recall", "stance",
-                                     "distr.", "change pairs"], rows))
+            for p in s.pairs
+        )
+        rows.append(
+            (
+                s.case_id,
+                s.gold,
+                s.predicted,
+                _pct(s.matched, s.predicted),
+                _pct(s.matched, s.gold),
+                _pct(s.stance_ok, s.matched),
+                s.distractor_hits or "",
+                pairs,
+            )
+        )
+    console.print(
+        table(
+            "per case",
+            ["case", "gold", "pred", "precision", "recall", "stance", "distr.", "change pairs"],
+            rows,
+        )
+    )
     limit = None if verbose else 10
     missed = [m for s in scores for m in s.missed_clauses]
     extra = [m for s in scores for m in s.extra_clauses]
     wrong = [m for s in scores for m in s.wrong_stance]
     for title, items, fmt in (
-        ("missed clauses", missed, lambda m: f"{m['version']} [{m['drug']}/{m['stance']}] {m['text']}"),
-        ("extra clauses", extra, lambda m: f"{m['version']} [{m['drug']}/{m['stance']}]"
-                                           f"{' DISTRACTOR' if m['distractor'] else ''} {m['text']}"),
-        ("wrong stance", wrong, lambda m: f"{m['version']} {m['gold']} ≠ {m['predicted']}: {m['text']}"),
+        (
+            "missed clauses",
+            missed,
+            lambda m: f"{m['version']} [{m['drug']}/{m['stance']}] {m['text']}",
+        ),
+        (
+            "extra clauses",
+            extra,
+            lambda m: (
+                f"{m['version']} [{m['drug']}/{m['stance']}]"
+                f"{' DISTRACTOR' if m['distractor'] else ''} {m['text']}"
+            ),
+        ),
+        (
+            "wrong stance",
+            wrong,
+            lambda m: f"{m['version']} {m['gold']} ≠ {m['predicted']}: {m['text']}",
+        ),
     ):
         if items:
             console.print(f"[bold]{title}[/bold] ({len(items)})")
@@ -125,7 +179,8 @@ def _check_floor(result: dict[str, Any], floor_file: Path) -> list[str]:
     for key, limit in floors.items():
         if key not in FLOOR_KEYS:
             raise click.ClickException(
-                f"{floor_file}: unknown key {key!r}; allowed: {', '.join(FLOOR_KEYS)}")
+                f"{floor_file}: unknown key {key!r}; allowed: {', '.join(FLOOR_KEYS)}"
+            )
         section, name = FLOOR_KEYS[key]
         value = (result.get(section) or {}).get(name)
         if value is None:

@@ -10,11 +10,16 @@ import click
 from rich.progress import Progress
 
 from monitor.cli.common import common_options, console, make_context, print_json, table
-from monitor.extract import EXTRACTOR_VERSION, extract as run_extract
+from monitor.extract import EXTRACTOR_VERSION
+from monitor.extract import extract as run_extract
 from monitor.extraction_jobs import reextract as run_reextract
 
-_CTYPES = {".pdf": "application/pdf", ".json": "application/json", ".html": "text/html",
-           ".htm": "text/html"}
+_CTYPES = {
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+    ".html": "text/html",
+    ".htm": "text/html",
+}
 
 
 def _load(target: str, contact: str) -> tuple[bytes, str | None, str]:
@@ -22,8 +27,9 @@ def _load(target: str, contact: str) -> tuple[bytes, str | None, str]:
         from crawler.settings import VERSION
 
         req = urllib.request.Request(
-            target, headers={"User-Agent": f"policywatch/{VERSION} (+{contact})"})
-        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - http(s) only
+            target, headers={"User-Agent": f"policywatch/{VERSION} (+{contact})"}
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.read(), resp.headers.get("Content-Type"), resp.geturl()
     path = Path(target)
     if not path.is_file():
@@ -36,8 +42,13 @@ def _load(target: str, contact: str) -> tuple[bytes, str | None, str]:
 @click.argument("target", metavar="PATH_OR_URL")
 @click.option("--json", "as_json", is_flag=True, help="Print the full extraction as JSON.")
 @click.option("--blocks", is_flag=True, help="Also list every text block with its heading path.")
-@click.option("--config", "config_path", default=None, type=click.Path(),
-              help="policywatch.toml (for the User-Agent contact).")
+@click.option(
+    "--config",
+    "config_path",
+    default=None,
+    type=click.Path(),
+    help="policywatch.toml (for the User-Agent contact).",
+)
 def extract(target: str, as_json: bool, blocks: bool, config_path: str | None) -> None:
     """Show the document facts and ketamine/esketamine clauses found in one document."""
     ctx = make_context(config_path, None, ())
@@ -49,33 +60,57 @@ def extract(target: str, as_json: bool, blocks: bool, config_path: str | None) -
     if as_json:
         print_json({"extractor_version": EXTRACTOR_VERSION, **ext.to_dict()})
         return
-    facts = [("outcome", f"[bold]{ext.outcome}[/bold] {ext.message}"), ("format", ext.format),
-             ("title", ext.title), ("policy number", ext.policy_number),
-             ("effective", ext.effective_date), ("last reviewed", ext.last_reviewed),
-             ("text blocks", len(ext.blocks))]
+    facts = [
+        ("outcome", f"[bold]{ext.outcome}[/bold] {ext.message}"),
+        ("format", ext.format),
+        ("title", ext.title),
+        ("policy number", ext.policy_number),
+        ("effective", ext.effective_date),
+        ("last reviewed", ext.last_reviewed),
+        ("text blocks", len(ext.blocks)),
+    ]
     console.print(table(f"{target}", ["fact", "value"], facts))
     if blocks:
-        console.print(table("blocks", ["#", "kind", "section", "text"],
-                            [(i, b.kind, " > ".join(b.heading_path), b.text[:200])
-                             for i, b in enumerate(ext.blocks)]))
+        console.print(
+            table(
+                "blocks",
+                ["#", "kind", "section", "text"],
+                [
+                    (i, b.kind, " > ".join(b.heading_path), b.text[:200])
+                    for i, b in enumerate(ext.blocks)
+                ],
+            )
+        )
     if ext.clauses:
-        console.print(table(f"{len(ext.clauses)} clause(s)",
-                            ["drug", "stance", "type", "section", "text"],
-                            [(c.drug, c.stance, c.type, c.section, c.text) for c in ext.clauses]))
+        console.print(
+            table(
+                f"{len(ext.clauses)} clause(s)",
+                ["drug", "stance", "type", "section", "text"],
+                [(c.drug, c.stance, c.type, c.section, c.text) for c in ext.clauses],
+            )
+        )
     else:
-        console.print("[yellow]No ketamine or esketamine coverage clauses found.[/yellow] "
-                      "Try --blocks to see the text the extractor read.")
+        console.print(
+            "[yellow]No ketamine or esketamine coverage clauses found.[/yellow] "
+            "Try --blocks to see the text the extractor read."
+        )
     for drug, summary in ext.summaries.items():
         crit = ", ".join(f"{k}={v}" for k, v in summary.criteria.items() if v not in (None, [], ""))
-        console.print(f"[cyan]{drug}[/cyan]: governing stance [bold]{summary.stance}[/bold]"
-                      + (f"; {crit}" if crit else ""))
+        console.print(
+            f"[cyan]{drug}[/cyan]: governing stance [bold]{summary.stance}[/bold]"
+            + (f"; {crit}" if crit else "")
+        )
 
 
 @click.command()
 @common_options
 @click.option("--source", "only", multiple=True, metavar="ID", help="Only this source.")
-def reextract(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...],
-              only: tuple[str, ...]) -> None:
+def reextract(
+    config_path: str | None,
+    db_url: str | None,
+    sources_files: tuple[str, ...],
+    only: tuple[str, ...],
+) -> None:
     """Recompute extractions of all stored history with the current extractor.
 
     Then run `policywatch diff --rebuild` to recompute change events from them.
@@ -85,8 +120,13 @@ def reextract(config_path: str | None, db_url: str | None, sources_files: tuple[
     with Progress(transient=True) as progress, db.session() as session:
         task = progress.add_task("re-extracting", total=None)
         counts = run_reextract(
-            session, now=datetime.now(UTC), source_ids=list(only) or None,
-            on_progress=lambda done, total: progress.update(task, completed=done, total=total))
-    console.print(f"extractor {EXTRACTOR_VERSION}: {counts['snapshots']} snapshot(s), "
-                  f"{counts['extracted']} re-extracted, "
-                  f"{counts['outcome_changed']} with a different outcome")
+            session,
+            now=datetime.now(UTC),
+            source_ids=list(only) or None,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    console.print(
+        f"extractor {EXTRACTOR_VERSION}: {counts['snapshots']} snapshot(s), "
+        f"{counts['extracted']} re-extracted, "
+        f"{counts['outcome_changed']} with a different outcome"
+    )

@@ -18,10 +18,19 @@ def sources() -> None:
 @sources.command("list")
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--by", type=click.Choice(["state", "payer", "plan-type"]), default=None,
-              help="Group and count sources, so gaps are visible at a glance.")
-def list_sources(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...],
-                 as_json: bool, by: str | None) -> None:
+@click.option(
+    "--by",
+    type=click.Choice(["state", "payer", "plan-type"]),
+    default=None,
+    help="Group and count sources, so gaps are visible at a glance.",
+)
+def list_sources(
+    config_path: str | None,
+    db_url: str | None,
+    sources_files: tuple[str, ...],
+    as_json: bool,
+    by: str | None,
+) -> None:
     """List the sources of the registry in use (shipped, or --sources files)."""
     ctx = make_context(config_path, db_url, sources_files)
     srcs = ctx.sources()
@@ -36,23 +45,43 @@ def list_sources(config_path: str | None, db_url: str | None, sources_files: tup
         if as_json:
             print_json({k: sorted(v) for k, v in sorted(groups.items())})
             return
-        rows = [(k, len(v), ", ".join(sorted(v)[:4]) + (" ..." if len(v) > 4 else "")
-                 if v else "[red]none: a gap[/red]") for k, v in sorted(groups.items())]
+        rows = [
+            (
+                k,
+                len(v),
+                ", ".join(sorted(v)[:4]) + (" ..." if len(v) > 4 else "")
+                if v
+                else "[red]none: a gap[/red]",
+            )
+            for k, v in sorted(groups.items())
+        ]
         console.print(table(f"{len(srcs)} sources by {by}", [by, "sources", "ids"], rows))
         return
     if as_json:
         print_json([s.to_dict() for s in srcs])
         return
-    rows = [(s.id, s.payer, s.plan_type, s.state, s.document_type, s.url,
-             "" if s.enabled else "disabled") for s in srcs]
-    console.print(table(f"{len(srcs)} sources", ["id", "payer", "plan", "state", "type", "url",
-                                                 ""], rows))
+    source_rows = [
+        (
+            s.id,
+            s.payer,
+            s.plan_type,
+            s.state,
+            s.document_type,
+            s.url,
+            "" if s.enabled else "disabled",
+        )
+        for s in srcs
+    ]
+    console.print(
+        table(
+            f"{len(srcs)} sources", ["id", "payer", "plan", "state", "type", "url", ""], source_rows
+        )
+    )
 
 
 @sources.command("validate")
 @common_options
-def validate(config_path: str | None, db_url: str | None,
-             sources_files: tuple[str, ...]) -> None:
+def validate(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...]) -> None:
     """Check the registry files: unknown keys, duplicate ids, bad URLs and enum values."""
     ctx = make_context(config_path, db_url, sources_files)
     files = ctx.source_files or [str(p) for p in shipped_registry_files()]

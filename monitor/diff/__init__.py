@@ -1,0 +1,78 @@
+"""Clause-level change detection between two extracted versions of one source.
+
+Pure functions: no database, no clock, no network. The caller picks the versions (the previous
+*good* one as ``before``), stores the events and stamps detection time.
+
+Semantics of :func:`diff_versions`:
+
+- ``after`` not good (maintenance, login wall, soft 404, …) → exactly one ``unavailable`` event
+  with drug None; nothing about coverage is concluded.
+- ``before`` None → the first good version of a source is the *baseline*: no events (there is
+  nothing to compare; storing it as "added" would flood analysts on every new source).
+- otherwise, per drug: ``added``, ``removed``, ``stance_change``, ``criteria_change`` or
+  ``coding_change`` (see :mod:`monitor.diff.classify` for the decision order), and a single
+  ``moved`` event (drug None) when only the URL changed. Noise produces no event.
+- ``after_outage=True`` tells the diff that the fetch before ``after`` was quarantined: an
+  ``unavailable`` event notes the recovery (for operators) in front of whatever real changes the
+  comparison with the last good version finds.
+
+Criteria values are always recomputed from the clauses (:func:`monitor.diff.criteria.summarize`),
+never taken from ``Extraction.summaries``; only the extractor's code lists are used, because code
+tables are often not clauses.
+"""
+
+from __future__ import annotations
+
+from monitor.diff.classify import classify, unavailable_event
+from monitor.diff.criteria import governing_stance, summarize
+from monitor.diff.model import SIGNIFICANT_KINDS, ChangeEvent, ClauseChange
+from monitor.diff.redline import redline, redline_tokens
+from monitor.diff.summary import summarize_event
+from monitor.extract.model import Extraction
+
+# Bump when a change here can turn the same two extractions into different events, so stored
+# events can be recomputed (style note 6).
+DIFFER_VERSION = "1.0.0"
+
+__all__ = [
+    "DIFFER_VERSION",
+    "SIGNIFICANT_KINDS",
+    "ChangeEvent",
+    "ClauseChange",
+    "diff_versions",
+    "redline",
+    "redline_tokens",
+    "summarize",
+]
+
+
+def diff_versions(
+    before: Extraction | None,
+    after: Extraction,
+    *,
+    url_before: str | None = None,
+    url_after: str | None = None,
+    payer: str | None = None,
+    after_outage: bool = False,
+) -> list[ChangeEvent]:
+    """Change events between the last good version ``before`` and the new version ``after``."""
+    if before is not None and not before.good:
+        raise ValueError(
+            f"before must be the previous good version, got outcome {before.outcome!r}; "
+            "pass the last good extraction and after_outage=True"
+        )
+    if not after.good:
+        events = [unavailable_event(before, after, url_before=url_before, url_after=url_after)]
+    elif before is None:
+        events = []
+    else:
+        events = classify(before, after, url_before=url_before, url_after=url_after)
+        if after_outage:
+            recovered = unavailable_event(before, after, url_before=url_before, url_after=url_after)
+            # The version before this one was unknown; this one is readable again.
+            recovered.stance_before = "unknown"
+            recovered.stance_after = governing_stance(after.clauses) or "absent"
+            events.insert(0, recovered)
+    for ev in events:
+        ev.summary = summarize_event(ev, payer)
+    return events

@@ -14,7 +14,9 @@ Kind = Literal[
     "moved",
     "unavailable",
 ]
-SIGNIFICANT_KINDS: frozenset[str] = frozenset({"stance_change", "criteria_change", "added", "removed"})
+SIGNIFICANT_KINDS: frozenset[str] = frozenset(
+    {"stance_change", "criteria_change", "added", "removed"}
+)
 
 
 @dataclass
@@ -26,6 +28,13 @@ class ClauseChange:
     after: str | None
     section: str = ""
     redline: str = ""  # word-level redline: [-removed-] {+added+}
+    # Optional detail (added by the diff; older stored events simply lack it):
+    tokens: list[tuple[str, str]] = field(default_factory=list)  # (equal|delete|insert, text)
+    drug: str | None = None
+    clause_type: str | None = None
+    indication: str | None = None  # of the clause or of the statement governing it
+    stance_before: str | None = None
+    stance_after: str | None = None
 
 
 @dataclass
@@ -43,6 +52,9 @@ class ChangeEvent:
     facts_after: dict[str, Any] = field(default_factory=dict)
     clause_changes: list[ClauseChange] = field(default_factory=list)
     effective_date: str | None = None
+    # The source's URL differed between the two versions (a move); set together with the real
+    # change when a move and a coverage change arrive in the same fetch.
+    url_changed: bool = False
 
     @property
     def significant(self) -> bool:
@@ -54,5 +66,11 @@ class ChangeEvent:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChangeEvent:
         data = dict(data)
-        data["clause_changes"] = [ClauseChange(**c) for c in data.get("clause_changes", [])]
+        changes = []
+        for c in data.get("clause_changes", []):
+            c = dict(c)
+            # JSON turns the (op, text) tuples into lists; restore them.
+            c["tokens"] = [tuple(t) for t in c.get("tokens", [])]
+            changes.append(ClauseChange(**c))
+        data["clause_changes"] = changes
         return cls(**data)

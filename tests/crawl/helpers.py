@@ -12,14 +12,22 @@ from crawler.runner import CrawlSummary, crawl_in_child, prepare
 from monitor.config import Config
 
 # Short timeouts and backoff, no AutoThrottle: the local site answers in microseconds.
-FAST = {"POLICYWATCH_RETRY_BACKOFF": 0.05, "AUTOTHROTTLE_ENABLED": False,
-        "POLICYWATCH_EXTRACT": False}  # TEMP
+FAST = {
+    "POLICYWATCH_RETRY_BACKOFF": 0.05,
+    "AUTOTHROTTLE_ENABLED": False,
+    "POLICYWATCH_EXTRACT": False,
+}  # TEMP
 
 
 def source(sid: str, url: str, **extra: Any) -> dict[str, Any]:
     entry = {
-        "id": sid, "payer": "Example Health", "plan_type": "commercial", "state": "US",
-        "document_type": "drug_policy", "title": f"Policy {sid}", "url": url,
+        "id": sid,
+        "payer": "Example Health",
+        "plan_type": "commercial",
+        "state": "US",
+        "document_type": "drug_policy",
+        "title": f"Policy {sid}",
+        "url": url,
     }
     entry.update(extra)
     return entry

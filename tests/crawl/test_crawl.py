@@ -32,11 +32,14 @@ def _three_sources(site: LocalSite, tmp_path: Path) -> Path:
     site.set("/policy.html", SAMPLE_HTML)
     site.set("/policy.pdf", sample_pdf(), content_type="application/pdf")
     site.set("/api/article.json", SAMPLE_JSON, content_type="application/json")
-    return write_registry(tmp_path / "sources.toml", [
-        source("html-policy", site.url("/policy.html")),
-        source("pdf-policy", site.url("/policy.pdf")),
-        source("cms-article", site.url("/api/article.json"), plan_type="medicare"),
-    ])
+    return write_registry(
+        tmp_path / "sources.toml",
+        [
+            source("html-policy", site.url("/policy.html")),
+            source("pdf-policy", site.url("/policy.pdf")),
+            source("cms-article", site.url("/api/article.json"), plan_type="medicare"),
+        ],
+    )
 
 
 def test_first_crawl_stores_one_version_per_source_then_recrawl_stores_none(
@@ -98,8 +101,10 @@ def test_identical_bodies_are_stored_once(
     cfg = _config(fast_config, sqlite_url)
     site.set("/a.html", SAMPLE_HTML)
     site.set("/b.html", SAMPLE_HTML)
-    registry = write_registry(tmp_path / "s.toml", [source("doc-a", site.url("/a.html")),
-                                                    source("doc-b", site.url("/b.html"))])
+    registry = write_registry(
+        tmp_path / "s.toml",
+        [source("doc-a", site.url("/a.html")), source("doc-b", site.url("/b.html"))],
+    )
     crawl(cfg, registry)
     db = Database(sqlite_url)
     assert _count(db, Snapshot) == 2
@@ -119,13 +124,21 @@ def test_redirect_keeps_the_source_history_and_final_url(
     assert result.new_versions == 1
     db = Database(db_url)
     with db.session() as s:
-        snaps = s.scalars(select(Snapshot).where(Snapshot.source_id == "moving")
-                          .order_by(Snapshot.id)).all()
-        assert [sn.final_url for sn in snaps] == [site.url("/old/policy.html"),
-                                                  site.url("/new/policy.html")]
+        snaps = s.scalars(
+            select(Snapshot).where(Snapshot.source_id == "moving").order_by(Snapshot.id)
+        ).all()
+        assert [sn.final_url for sn in snaps] == [
+            site.url("/old/policy.html"),
+            site.url("/new/policy.html"),
+        ]
         assert snaps[1].requested_url == site.url("/old/policy.html")
-        assert snaps[1].redirects == [{"status": 301, "from": site.url("/old/policy.html"),
-                                       "to": site.url("/new/policy.html")}]
+        assert snaps[1].redirects == [
+            {
+                "status": 301,
+                "from": site.url("/old/policy.html"),
+                "to": site.url("/new/policy.html"),
+            }
+        ]
     db.dispose()
 
 
@@ -163,22 +176,30 @@ def test_failures_are_recorded_per_source_and_the_rest_is_stored(
     site.set("/huge.pdf", b"%PDF-1.4 " + b"0" * 200_000, content_type="application/pdf")
     site.set("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
     site.set("/private/policy.html", SAMPLE_HTML)
-    registry = write_registry(tmp_path / "s.toml", [
-        source("ok-page", site.url("/ok.html")),
-        source("server-error", site.url("/broken.html")),
-        source("not-found", site.url("/gone.html")),
-        source("slow", site.url("/slow.html")),
-        source("huge", site.url("/huge.pdf")),
-        source("robots", site.url("/private/policy.html")),
-        source("refused", f"http://127.0.0.1:{_closed_port()}/x.html"),
-        source("no-dns", "http://policy.nonexistent.invalid/x.html"),
-    ])
+    registry = write_registry(
+        tmp_path / "s.toml",
+        [
+            source("ok-page", site.url("/ok.html")),
+            source("server-error", site.url("/broken.html")),
+            source("not-found", site.url("/gone.html")),
+            source("slow", site.url("/slow.html")),
+            source("huge", site.url("/huge.pdf")),
+            source("robots", site.url("/private/policy.html")),
+            source("refused", f"http://127.0.0.1:{_closed_port()}/x.html"),
+            source("no-dns", "http://policy.nonexistent.invalid/x.html"),
+        ],
+    )
     result = crawl(cfg, registry)
     assert (result.new_versions, result.failed) == (1, 7)
     kinds = {f["source_id"]: f["kind"] for f in result.failures}
     assert kinds == {
-        "server-error": "http_5xx", "not-found": "http_4xx", "slow": "timeout",
-        "huge": "too_large", "robots": "robots", "refused": "refused", "no-dns": "dns",
+        "server-error": "http_5xx",
+        "not-found": "http_4xx",
+        "slow": "timeout",
+        "huge": "too_large",
+        "robots": "robots",
+        "refused": "refused",
+        "no-dns": "dns",
     }
     db = Database(db_url)
     with db.session() as s:
@@ -202,8 +223,10 @@ def test_retries_back_off_and_honour_retry_after(
     cfg.crawl.retries = 2
     site.set("/busy.html", SAMPLE_HTML, fail_status=429, fail_times=1, headers={"Retry-After": "1"})
     site.set("/flaky.html", SAMPLE_HTML, fail_status=503, fail_times=2)
-    registry = write_registry(tmp_path / "s.toml", [source("busy", site.url("/busy.html")),
-                                                    source("flaky", site.url("/flaky.html"))])
+    registry = write_registry(
+        tmp_path / "s.toml",
+        [source("busy", site.url("/busy.html")), source("flaky", site.url("/flaky.html"))],
+    )
     result = crawl(cfg, registry)
     assert (result.new_versions, result.failed) == (2, 0)
     assert len(site.hits("/busy.html")) == 2
