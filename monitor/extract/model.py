@@ -52,16 +52,21 @@ Outcome = Literal[
 GOOD_OUTCOMES: frozenset[str] = frozenset({"ok", "no_drug_content"})
 
 
+BlockKind = Literal["heading", "paragraph", "list_item", "table_row"]
+
+
 @dataclass
 class Block:
     """One ordered text block of the document."""
 
-    kind: Literal["heading", "paragraph", "list_item", "table_row"]
+    kind: BlockKind
     text: str
     heading_path: list[str] = field(default_factory=list)
     level: int = 0  # heading level, or list nesting depth
     columns: list[str] = field(default_factory=list)  # table column headers for table_row
     cells: list[str] = field(default_factory=list)  # table cells for table_row
+    parent: int = -1  # index of the enclosing list item (nested lists), -1 at top level
+    group: int = -1  # id shared by the items of one list or the rows of one table
 
 
 @dataclass

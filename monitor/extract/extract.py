@@ -1,0 +1,108 @@
+"""The one entry point: sniff the format, read blocks, select clauses, judge the page."""
+
+from __future__ import annotations
+
+import re
+
+from .clauses import select_clauses
+from .cmsjson import JsonError, read_cms_json
+from .facts import Facts, extract_facts, parse_date
+from .html import blocks_from_html
+from .model import Block, Extraction
+from .outcome import no_clause_outcome, page_failure
+from .pdf import PdfError, blocks_from_pdf
+from .sections import COVERAGE, classify_heading
+from .summary import summarise
+from .text import clean
+
+# Bump whenever extraction output changes for the same bytes: stored extractions with an
+# older version are recomputed by ``policywatch reextract``.
+EXTRACTOR_VERSION = "1.0.0"
+
+_CHARSET_RE = re.compile(r"charset=([\w.:-]+)", re.I)
+
+
+def sniff_format(body: bytes, content_type: str | None = None) -> str:
+    """ "pdf", "json" or "html" from magic bytes first, then the declared content type."""
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"%PDF") or b"%PDF-" in body[:1024]:
+        return "pdf"
+    ctype = (content_type or "").lower()
+    if head[:1] in (b"{", b"["):
+        return "json"
+    if "pdf" in ctype and not head.startswith(b"<"):
+        return "pdf"  # declared PDF without magic: let the PDF reader report it unreadable
+    if "json" in ctype and not head.startswith(b"<"):
+        return "json"
+    return "html"
+
+
+def extract(body: bytes, content_type: str | None = None, url: str | None = None) -> Extraction:
+    """Extract facts, blocks, clauses and per-drug summaries from one version's bytes.
+
+    Never raises for bad input: corrupt or undecodable bodies give outcome "unparseable".
+    ``url`` is accepted for callers' logging symmetry and is not used for the format.
+    """
+    fmt = sniff_format(body, content_type)
+    page_title: str | None = None
+    facts = Facts()
+    try:
+        if fmt == "pdf":
+            blocks, _pages, text = blocks_from_pdf(body)
+        elif fmt == "json":
+            cms = read_cms_json(body)
+            blocks = cms.blocks
+            text = "\n".join(b.text for b in blocks)
+            facts = Facts(
+                cms.title,
+                cms.number,
+                parse_date(cms.effective or ""),
+                parse_date(cms.updated or ""),
+            )
+            if cms.records == 0:
+                return Extraction(
+                    outcome="soft_404",
+                    format=fmt,
+                    message="API returned no records (unknown or retired document id)",
+                )
+        else:
+            m = _CHARSET_RE.search(content_type or "")
+            blocks, page_title, text = blocks_from_html(body, m.group(1) if m else None)
+    except (PdfError, JsonError) as exc:
+        return Extraction(outcome="unparseable", format=fmt, message=str(exc))
+    except (ValueError, LookupError) as exc:  # undecodable charset, parser refusal
+        return Extraction(outcome="unparseable", format=fmt, message=f"{fmt} not readable: {exc}")
+
+    if fmt != "json":
+        facts = extract_facts(blocks, page_title)
+    clauses = select_clauses(blocks)
+    result = Extraction(
+        outcome="ok",
+        format=fmt,
+        title=facts.title,
+        policy_number=facts.policy_number,
+        effective_date=facts.effective_date,
+        last_reviewed=facts.last_reviewed,
+        blocks=blocks,
+        clauses=clauses,
+        summaries=summarise(clauses, blocks),
+        text_length=len(text),
+    )
+    if clauses:
+        result.message = f"{len(clauses)} clause(s)"
+        return result
+    text = clean(text)
+    result.text_length = len(text)
+    failure = page_failure(text, facts.title)
+    if failure:
+        result.outcome, result.message = failure
+        return result
+    result.outcome, result.message = no_clause_outcome(text, _has_anchor(facts, blocks))
+    return result
+
+
+def _has_anchor(facts: Facts, blocks: list[Block]) -> bool:
+    """A policy number, a dated header, or a coverage heading: the page is a document."""
+    if facts.policy_number or facts.effective_date or facts.last_reviewed:
+        return True
+    return any(b.kind == "heading" and classify_heading(b.text) == COVERAGE for b in blocks)

@@ -1,0 +1,507 @@
+"""HTML to ordered blocks.
+
+lxml parses the whole page, prunes site chrome and locates the content element: that is the
+part that touches every byte, and lxml does it at C speed. BeautifulSoup (lxml parser) is used
+only on the small subtrees where its tolerant navigation earns its cost: tables that mention a
+drug, whose cells must be aligned with their column headers through row/col spans.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from bs4 import BeautifulSoup
+from bs4.element import Tag
+from lxml import etree
+
+from .drugs import ANY_DRUG_RE
+from .model import Block, BlockKind
+from .text import clean
+
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "iframe",
+    "object",
+    "canvas",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "label",
+    "nav",
+    "aside",
+    "img",
+    "video",
+)
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "ul",
+        "ol",
+        "li",
+        "table",
+        "dl",
+        "dt",
+        "dd",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "form",
+        "fieldset",
+        "figure",
+        "figcaption",
+        "address",
+        "center",
+        "details",
+        "summary",
+        "hr",
+        "tr",
+        "td",
+        "th",
+        "tbody",
+        "thead",
+        "tfoot",
+        "caption",
+        "body",
+    }
+)
+# Class/id words that mark page furniture rather than the document.
+_CHROME_RE = re.compile(
+    r"(?:^|[\s_-])(?:cookie|consent|onetrust|gdpr|breadcrumbs?|skip-link|sidebar|site-header|"
+    r"site-footer|global-header|global-footer|navbar|megamenu|menu|social|share|sharing|toolbar|"
+    r"print-?(?:friendly|version|link|button)|printer|banner-promo|chat-widget|feedback|"
+    r"back-to-top|language-selector)(?:$|[\s_-])",
+    re.I,
+)
+_PRINT_NOISE_RE = re.compile(
+    r"^\s*(?:printer[- ]friendly(?: version| page)?|print(?: this page| page| version)?|"
+    r"email(?: this page)?|share|download pdf|back to top|skip to (?:main )?content)\s*$",
+    re.I,
+)
+_HIDING_ROLES = frozenset(
+    {"navigation", "banner", "contentinfo", "search", "dialog", "alertdialog"}
+)
+_CONTENT_XPATHS = (
+    "//main",
+    "//*[@role='main']",
+    "//article",
+    "//*[@id='content' or @id='main-content' or @id='maincontent' or @id='main']",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' content ')]",
+)
+
+
+def parse(body: bytes, charset: str | None = None) -> etree._Element:
+    """Parse bytes to an lxml tree; the declared charset wins over sniffing.
+
+    Plain ``etree`` elements, not ``lxml.html`` ones: the html flavour looks up a Python
+    element class for every node touched, which costs more than the parse itself.
+    """
+    parser = _PARSER
+    if charset:
+        try:
+            parser = etree.HTMLParser(encoding=charset, remove_comments=True, remove_pis=True)
+        except LookupError:
+            parser = _PARSER
+    root = etree.fromstring(body, parser=parser)
+    if root is None:
+        raise ValueError("empty HTML document")
+    return root
+
+
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True)
+_STRING = etree.XPath("string()")
+
+
+def text_of(el: etree._Element) -> str:
+    """All text below an element, joined by lxml in C (no separators added)."""
+    return str(_STRING(el))
+
+
+def title_of(root: etree._Element) -> str | None:
+    """The <title> text, for pages without an <h1>."""
+    found = root.find(".//title")
+    if found is None or not found.text:
+        return None
+    return clean(found.text) or None
+
+
+def prune(root: etree._Element) -> None:
+    """Remove everything a reader does not see or that is site furniture, in place."""
+    etree.strip_elements(root, *_DROP_TAGS, with_tail=False)
+    doomed: list[tuple[etree._Element, bool]] = []  # (element, drop only if its text is short)
+    verdicts: dict[str, bool] = {}  # pages repeat a few class names thousands of times
+    # One pass in Python over the elements: lxml's XPath "//" steps cost more than this loop.
+    for el in root.iter(etree.Element):
+        attrib = el.attrib
+        if not attrib:
+            own = el.text
+            if own and len(own) < 40 and el.tag in _NOISE_TAGS and _PRINT_NOISE_RE.match(own):
+                doomed.append((el, True))
+            continue
+        if el.tag in ("html", "body", "main"):
+            continue
+        if (
+            "hidden" in attrib
+            or attrib.get("aria-hidden") == "true"
+            or attrib.get("role") in _HIDING_ROLES
+            or "display:none" in attrib.get("style", "").replace(" ", "").lower()
+        ):
+            doomed.append((el, False))
+            continue
+        ident = f"{attrib.get('class', '')} {attrib.get('id', '')}"
+        chrome = verdicts.get(ident)
+        if chrome is None:
+            chrome = verdicts[ident] = bool(_CHROME_RE.search(ident))
+        own = el.text
+        if chrome:
+            doomed.append((el, False))
+        elif own and len(own) < 40 and el.tag in _NOISE_TAGS and _PRINT_NOISE_RE.match(own):
+            doomed.append((el, True))
+    for el, only_if_short in doomed:
+        # "Printer Friendly Version" links: drop only when that short text is all there is.
+        if only_if_short and len(text_of(el)) >= 40:
+            continue
+        _drop(el)
+
+
+_NOISE_TAGS = frozenset({"a", "span", "p", "li", "div"})
+
+
+def _drop(el: etree._Element) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    # Keep the tail text: it belongs to the parent, not to the removed element.
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def content_root(root: etree._Element) -> etree._Element:
+    """The element that holds the document: <main>, role=main, <article>, #content, or body."""
+    for xp in _CONTENT_XPATHS:
+        found = root.xpath(xp)
+        if len(found) > 1:
+            found.sort(key=lambda e: len(text_of(e)), reverse=True)
+        if found and (len(found[0]) or (found[0].text or "").strip()):
+            return found[0]
+    body = root.find("body")
+    return body if body is not None else root
+
+
+def strip_site_frame(root: etree._Element) -> None:
+    """Drop top-level <header>/<footer> (the site's, not a document header inside <article>)."""
+    for el in root.xpath(
+        "//header[not(ancestor::main) and not(ancestor::article)]"
+        "|//footer[not(ancestor::main) and not(ancestor::article)]"
+    ):
+        _drop(el)
+
+
+def blocks_from_html(
+    body: bytes, charset: str | None = None
+) -> tuple[list[Block], str | None, str]:
+    """Blocks of the page's content, the <title>, and the content's raw text.
+
+    The raw text is not whitespace-collapsed: it is only read for pages without clauses.
+    """
+    root = parse(body, charset)
+    page_title = title_of(root)
+    prune(root)
+    strip_site_frame(root)
+    content = content_root(root)
+    builder = _Builder()
+    builder.walk(content)
+    builder.flush()
+    return builder.blocks, page_title, text_of(content)
+
+
+def blocks_from_fragment(fragment: str, heading_path: list[str] | None = None) -> list[Block]:
+    """Blocks of an HTML fragment (a CMS API narrative field)."""
+    if not fragment.strip():
+        return []
+    root = etree.fromstring(f"<html><body><div>{fragment}</div></body></html>", _PARSER)
+    root = root.find("body/div") if root is not None else None
+    if root is None:
+        return []
+    prune(root)
+    builder = _Builder(list(heading_path or []))
+    builder.walk(root)
+    builder.flush()
+    return builder.blocks
+
+
+_SEPARATING = frozenset(_BLOCK_TAGS | {"br"})
+
+
+def _inline_text(el: etree._Element, skip: frozenset[str] = frozenset()) -> str:
+    """Text of an element as read on screen, without the sub-elements named in ``skip``."""
+    if len(el) == 0:
+        return clean(el.text or "")
+    # Fast path: purely inline content, where lxml's C text serialisation reads it right.
+    if not any(isinstance(d.tag, str) and d.tag in _SEPARATING for d in el.iterdescendants()):
+        return clean(text_of(el))
+    parts: list[str] = []
+
+    def rec(node: etree._Element) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag in skip:
+                pass
+            elif tag == "br":
+                parts.append(" ")
+            else:
+                if tag in _BLOCK_TAGS:
+                    parts.append(" ")
+                rec(child)
+                if tag in _BLOCK_TAGS:
+                    parts.append(" ")
+            if child.tail:
+                parts.append(child.tail)
+
+    rec(el)
+    return clean("".join(parts))
+
+
+_LIST_SKIP = frozenset({"ul", "ol", "table", "dl"})
+
+
+class _Builder:
+    """Walks a content element and appends blocks in reading order."""
+
+    def __init__(self, heading_path: list[str] | None = None) -> None:
+        self.blocks: list[Block] = []
+        self.headings: list[tuple[int, str]] = [(0, h) for h in heading_path or []]
+        self.pending: list[str] = []
+        self.groups = 0
+        self._path: list[str] | None = None
+
+    # -- helpers -----------------------------------------------------------------------------
+    def path(self) -> list[str]:
+        # Blocks under one heading share the path list: it is rebuilt (never mutated) when
+        # the headings change, and building one list per block was a visible cost.
+        if self._path is None:
+            self._path = [h for _, h in self.headings]
+        return self._path
+
+    def emit(
+        self,
+        kind: BlockKind,
+        text: str,
+        level: int = 0,
+        parent: int = -1,
+        group: int = -1,
+        columns: list[str] | None = None,
+        cells: list[str] | None = None,
+    ) -> int:
+        path = self._path if self._path is not None else self.path()
+        self.blocks.append(
+            Block(kind, text, path, level, columns or [], cells or [], parent, group)
+        )
+        return len(self.blocks) - 1
+
+    def flush(self) -> None:
+        text = clean("".join(self.pending))
+        self.pending = []
+        if text:
+            self.emit("paragraph", text)
+
+    def heading(self, level: int, text: str) -> None:
+        self.flush()
+        if not text:
+            return
+        while self.headings and self.headings[-1][0] >= level:
+            self.headings.pop()
+        self._path = None
+        self.emit("heading", text, level=level)
+        self.headings.append((level, text))
+        self._path = None
+
+    # -- walk --------------------------------------------------------------------------------
+    def walk(self, el: etree._Element) -> None:
+        if el.text:
+            self.pending.append(el.text)
+        for child in el:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag in _BLOCK_TAGS:
+                self.flush()
+                self.block(child, tag)
+            elif tag == "br":
+                self.pending.append(" ")
+            elif tag:
+                self.pending.append(_inline_text(child))
+            if child.tail:
+                self.pending.append(child.tail)
+
+    def block(self, el: etree._Element, tag: str) -> None:
+        if tag in _HEADINGS:
+            self.heading(_HEADINGS[tag], _inline_text(el))
+        elif tag in ("ul", "ol"):
+            self.list(el, 1, -1)
+        elif tag == "table":
+            self.table(el)
+        elif tag == "dl":
+            self.definitions(el)
+        elif tag in ("p", "dt", "dd", "figcaption", "caption", "summary") or not _has_block_child(
+            el
+        ):
+            text = _inline_text(el)
+            if text:
+                if _looks_like_heading(el, text):
+                    self.heading(5, text.rstrip(":"))
+                else:
+                    self.emit("paragraph", text)
+        else:
+            self.walk(el)
+            self.flush()
+
+    def list(self, el: etree._Element, level: int, parent: int) -> None:
+        self.groups += 1
+        group = self.groups
+        for li in el:
+            if not isinstance(li.tag, str) or li.tag != "li":
+                continue
+            text = _inline_text(li, _LIST_SKIP)
+            index = parent
+            if text:
+                index = self.emit("list_item", text, level=level, parent=parent, group=group)
+            for sub in li.iter("ul", "ol", "table", "dl"):
+                if sub.getparent() is not li and _nearest_li(sub) is not li:
+                    continue
+                if sub.tag in ("ul", "ol"):
+                    self.list(sub, level + 1, index)
+                elif sub.tag == "table":
+                    self.table(sub)
+                else:
+                    self.definitions(sub)
+
+    def definitions(self, el: etree._Element) -> None:
+        term = ""
+        for child in el.iter("dt", "dd"):
+            text = _inline_text(child)
+            if child.tag == "dt":
+                if term:
+                    self.emit("paragraph", term)
+                term = text
+            else:
+                self.emit("paragraph", f"{term}: {text}" if term else text)
+                term = ""
+        if term:
+            self.emit("paragraph", term)
+
+    def table(self, el: etree._Element) -> None:
+        self.groups += 1
+        group = self.groups
+        caption = el.find("caption")
+        if caption is not None:
+            text = _inline_text(caption)
+            if text:
+                self.emit("paragraph", text, group=group)
+        if ANY_DRUG_RE.search(text_of(el)):
+            rows = _rows_bs(etree.tostring(el, encoding="unicode"))
+        else:
+            rows = _rows_lxml(el)
+        header: list[str] = []
+        for is_header, cells in rows:
+            if is_header and not header:
+                header = cells
+                continue
+            if not any(cells):
+                continue
+            self.emit(
+                "table_row",
+                " | ".join(c for c in cells if c),
+                columns=header,
+                cells=cells,
+                group=group,
+            )
+
+
+def _nearest_li(el: etree._Element) -> etree._Element | None:
+    parent = el.getparent()
+    while parent is not None and parent.tag != "li":
+        parent = parent.getparent()
+    return parent
+
+
+def _has_block_child(el: etree._Element) -> bool:
+    return any(isinstance(c.tag, str) and c.tag in _BLOCK_TAGS for c in el.iterdescendants())
+
+
+def _looks_like_heading(el: etree._Element, text: str) -> bool:
+    """A short paragraph that is all bold ("<p><strong>Initial Therapy</strong></p>")."""
+    if len(text) > 80 or text.endswith("."):
+        return False
+    children = [c for c in el if isinstance(c.tag, str)]
+    if len(children) != 1 or children[0].tag not in ("strong", "b"):
+        return False
+    return clean(text_of(children[0])) == text and not (el.text or "").strip()
+
+
+def _rows_lxml(table: etree._Element) -> Iterator[tuple[bool, list[str]]]:
+    """Rows of a table without drug content: cell texts, header flag from <th>."""
+    for tr in table.iter("tr"):
+        cells = [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
+        is_header = bool(cells) and all(c.tag == "th" for c in cells)
+        yield is_header, [_inline_text(c) for c in cells]
+
+
+def _rows_bs(fragment: str) -> Iterator[tuple[bool, list[str]]]:
+    """Rows of a drug table with row/col spans expanded so cells line up with the headers."""
+    soup = BeautifulSoup(fragment, "lxml")
+    carry: dict[int, tuple[int, str]] = {}  # column -> (rows left, text) from rowspans
+    for tr in soup.find_all("tr"):
+        cells: list[str] = []
+        col = 0
+        tags = [c for c in tr.find_all(["td", "th"], recursive=False) if isinstance(c, Tag)]
+        is_header = bool(tags) and all(c.name == "th" for c in tags)
+        queue = list(tags)
+        while queue or col in carry:
+            if col in carry:
+                left, text = carry.pop(col)
+                cells.append(text)
+                if left > 1:
+                    carry[col] = (left - 1, text)
+                col += 1
+                continue
+            cell = queue.pop(0)
+            text = clean(cell.get_text(" "))
+            span = _int(cell.get("colspan"))
+            down = _int(cell.get("rowspan"))
+            for _ in range(span):
+                cells.append(text)
+                if down > 1:
+                    carry[col] = (down - 1, text)
+                col += 1
+        yield is_header, cells
+
+
+def _int(value: object) -> int:
+    try:
+        return max(1, int(str(value)))
+    except ValueError:
+        return 1

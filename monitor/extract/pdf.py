@@ -1,0 +1,284 @@
+"""PDF to ordered blocks with pypdfium2.
+
+pdfium gives text in reading order with line breaks; for each line we read the geometry of its
+first and last character (a handful of calls per line, so the PDF still runs at hundreds of
+pages per second). Geometry decides what plain text cannot: whether a line continues the block
+above (hanging indent, would the next word have fitted), which lines are headings (larger or
+bolder than body text), and which lines are running headers and footers (repeated in the top
+or bottom band of most pages).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from .model import Block, BlockKind
+from .text import clean
+
+_BULLET_RE = re.compile(
+    r"^\s*(?:[•·▪◦●○■□➢►–\-](?=\s)|\(?\d{1,2}[.)](?=\s)|\(?[A-Za-z][.)](?=\s)|"
+    r"\(?(?:i|ii|iii|iv|v|vi|vii|viii|ix|x)[.)](?=\s))"
+)
+_PAGE_NO_RE = re.compile(r"^\s*(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.I)
+_HAS_PAGE_RE = re.compile(r"\bpage\s+\d+(?:\s+of\s+\d+)?\b", re.I)
+_BAND = 0.09  # top and bottom share of the page where running headers and footers live
+
+
+class PdfError(Exception):
+    """The bytes are not a readable PDF."""
+
+
+@dataclass
+class _Line:
+    text: str
+    page: int
+    x0: float
+    x1: float
+    y: float
+    size: float
+    bold: bool
+    top_band: bool
+    bottom_band: bool
+
+
+def read_lines(body: bytes) -> tuple[list[_Line], int]:
+    """Text lines with geometry, and the page count."""
+    try:
+        doc = pdfium.PdfDocument(body)
+    except pdfium.PdfiumError as exc:
+        raise PdfError(str(exc)) from exc
+    lines: list[_Line] = []
+    try:
+        pages = len(doc)
+        for pno in range(pages):
+            page = doc[pno]
+            height = page.get_height()
+            tp = page.get_textpage()
+            text = tp.get_text_range()
+            raw = tp.raw
+            pos = 0
+            for piece in text.split("\r\n"):
+                stripped = piece.rstrip()
+                lead = len(piece) - len(piece.lstrip())
+                if stripped.strip():
+                    first = pos + lead
+                    last = pos + len(stripped) - 1
+                    x0, _, _, top = tp.get_charbox(first)
+                    _, bottom, x1, _ = tp.get_charbox(last)
+                    size = pdfium_c.FPDFText_GetFontSize(raw, first)
+                    # A line is bold only when it ends bold too: "Policy Number" labels are
+                    # bold but their values are not, and such lines are not headings.
+                    weight = min(
+                        pdfium_c.FPDFText_GetFontWeight(raw, first),
+                        pdfium_c.FPDFText_GetFontWeight(raw, last),
+                    )
+                    lines.append(
+                        _Line(
+                            text=stripped.strip(),
+                            page=pno,
+                            x0=x0,
+                            x1=x1,
+                            y=bottom,
+                            size=round(size, 1),
+                            bold=weight >= 600,
+                            top_band=top > height * (1 - _BAND),
+                            bottom_band=bottom < height * _BAND,
+                        )
+                    )
+                pos += len(piece) + 2
+            tp.close()
+            page.close()
+    finally:
+        doc.close()
+    return lines, pages
+
+
+def _drop_running(lines: list[_Line], pages: int) -> list[_Line]:
+    """Remove running headers/footers and page numbers."""
+
+    def key(line: _Line) -> str:
+        return re.sub(r"\d+", "#", line.text.lower())
+
+    repeated: Counter[str] = Counter()
+    if pages > 1:
+        seen = {(ln.page, key(ln)) for ln in lines if ln.top_band or ln.bottom_band}
+        repeated.update(k for _, k in seen)
+    threshold = max(2, (pages + 1) // 2)
+    out = []
+    for ln in lines:
+        if ln.top_band or ln.bottom_band:
+            if _PAGE_NO_RE.match(ln.text) or _HAS_PAGE_RE.search(ln.text):
+                continue
+            if pages > 1 and repeated[key(ln)] >= threshold:
+                continue
+        out.append(ln)
+    return out
+
+
+def blocks_from_pdf(body: bytes) -> tuple[list[Block], int, str]:
+    """Blocks of a PDF, its page count, and its full text (for page-level checks)."""
+    lines, pages = read_lines(body)
+    lines = _drop_running(lines, pages)
+    if not lines:
+        return [], pages, ""
+    body_size = Counter(ln.size for ln in lines).most_common(1)[0][0]
+    right = Counter(round(ln.x1 / 6) * 6 for ln in lines if ln.size == body_size)
+    right_edge = max((x for x, n in right.items() if n >= 2), default=max(ln.x1 for ln in lines))
+    vocab = _vocabulary(lines)
+    return _assemble(lines, body_size, right_edge, vocab), pages, "\n".join(ln.text for ln in lines)
+
+
+def _vocabulary(lines: list[_Line]) -> set[str]:
+    words: set[str] = set()
+    for ln in lines:
+        words.update(w.lower() for w in re.findall(r"[A-Za-z]{3,}", ln.text))
+    return words
+
+
+def _is_heading(ln: _Line, body_size: float) -> bool:
+    if len(ln.text) > 100 or ln.text.endswith((".", ";", ",")) or _BULLET_RE.match(ln.text):
+        return False
+    return ln.size >= body_size + 0.9 or (ln.bold and len(ln.text) < 80)
+
+
+def _assemble(
+    lines: list[_Line], body_size: float, right_edge: float, vocab: set[str]
+) -> list[Block]:
+    blocks: list[Block] = []
+    headings: list[tuple[float, str]] = []
+    cur: list[str] = []
+    cur_kind = ""
+    cur_marker_x = 0.0
+    cur_level = 0
+    prev: _Line | None = None
+    list_xs: list[float] = []
+
+    def flush() -> None:
+        nonlocal cur, cur_kind
+        if cur and cur_kind == "heading":
+            text = clean(" ".join(cur))
+            size = prev.size if prev else body_size
+            while headings and headings[-1][0] <= size:
+                headings.pop()
+            blocks.append(
+                Block(
+                    kind="heading",
+                    text=text,
+                    heading_path=[h for _, h in headings],
+                    level=1 + len(headings),
+                )
+            )
+            headings.append((size, text))
+        elif cur:
+            text = clean(" ".join(cur))
+            kind: BlockKind = "list_item" if cur_kind == "list_item" else "paragraph"
+            blocks.append(
+                Block(
+                    kind=kind,
+                    text=text,
+                    heading_path=[h for _, h in headings],
+                    level=cur_level if kind == "list_item" else 0,
+                )
+            )
+        cur = []
+        cur_kind = ""
+
+    for ln in lines:
+        if _is_heading(ln, body_size):
+            if (
+                cur_kind == "heading"
+                and prev is not None
+                and prev.size == ln.size
+                and ln.y < prev.y
+            ):
+                # A heading wrapped over two lines.
+                cur.append(ln.text)
+                prev = ln
+                continue
+            flush()
+            cur_kind = "heading"
+            cur = [ln.text]
+            prev = ln
+            continue
+        if cur_kind == "heading":
+            flush()
+        bullet = _BULLET_RE.match(ln.text)
+        if bullet:
+            flush()
+            cur_kind = "list_item"
+            cur_marker_x = ln.x0
+            while list_xs and list_xs[-1] > ln.x0 + 2:
+                list_xs.pop()
+            if not list_xs or abs(list_xs[-1] - ln.x0) > 2:
+                list_xs.append(ln.x0)
+            cur_level = len(list_xs)
+            cur = [ln.text[bullet.end() :].strip()]
+            prev = ln
+            continue
+        if cur and prev is not None and _continues(prev, ln, cur_kind, cur_marker_x, right_edge):
+            last = cur[-1]
+            if last.endswith("-") and ln.text[:1].islower():
+                cur[-1] = _dehyphenate(last, ln.text, vocab)
+                cur.append("\x00" + ln.text)
+            else:
+                cur.append(ln.text)
+            cur = [_glue(cur)]
+        else:
+            flush()
+            if cur_kind != "list_item":
+                list_xs = []
+            cur_kind = "paragraph"
+            cur = [ln.text]
+        prev = ln
+    flush()
+    return blocks
+
+
+def _glue(parts: list[str]) -> str:
+    out = ""
+    for part in parts:
+        if part.startswith("\x00"):
+            out += part[1:]
+        else:
+            out = f"{out} {part}" if out else part
+    return out
+
+
+def _dehyphenate(last: str, nxt: str, vocab: set[str]) -> str:
+    """Repair a word broken at a line end: drop the hyphen only when the joined word is known.
+
+    "treat-" + "ment" -> "treatment" (the document uses "treatment" elsewhere), but
+    "health-" + "care" stays "health-care" unless the document spells "healthcare".
+    """
+    m = re.search(r"([A-Za-z]+)-$", last)
+    n = re.match(r"([a-z]+)", nxt)
+    if m and n and (m.group(1) + n.group(1)).lower() in vocab:
+        return last[:-1]
+    return last
+
+
+def _continues(prev: _Line, ln: _Line, kind: str, marker_x: float, right_edge: float) -> bool:
+    """Does ``ln`` continue the block whose last line is ``prev``?"""
+    if ln.size != prev.size and abs(ln.size - prev.size) > 0.6:
+        return False
+    if kind == "list_item" and ln.x0 <= marker_x + 1.5:
+        return False
+    same_page = ln.page == prev.page
+    if same_page:
+        gap = prev.y - ln.y
+        if gap < 0 or gap > prev.size * 1.9:
+            return False
+    if ln.text[:1].islower():
+        return True
+    if prev.text.endswith((".", ":", "?", "!")) and not prev.text.endswith(("e.g.", "i.e.")):
+        return False
+    # Would the next line's first word have fitted on the previous line? Then the break was
+    # deliberate (a new paragraph), not a wrap.
+    first_word = ln.text.split(" ", 1)[0]
+    char_w = (ln.x1 - ln.x0) / max(1, len(ln.text))
+    return prev.x1 + char_w * (len(first_word) + 1) > right_edge - 2
