@@ -39,7 +39,7 @@ class StorePipeline:
             session.flush()
             self.run_id = run.id
             self.failures = dict(
-                session.execute(select(Source.id, Source.consecutive_failures)).tuples().all()
+                session.execute(select(Source.id, Source.consecutive_failures)).all()
             )
         self.crawler.stats.set_value("policywatch/run_id", self.run_id)
 

@@ -12,11 +12,7 @@ from crawler.runner import CrawlSummary, crawl_in_child, prepare
 from monitor.config import Config
 
 # Short timeouts and backoff, no AutoThrottle: the local site answers in microseconds.
-FAST = {
-    "POLICYWATCH_RETRY_BACKOFF": 0.05,
-    "AUTOTHROTTLE_ENABLED": False,
-    "POLICYWATCH_EXTRACT": False,
-}  # TEMP
+FAST = {"POLICYWATCH_RETRY_BACKOFF": 0.05, "AUTOTHROTTLE_ENABLED": False}
 
 
 def source(sid: str, url: str, **extra: Any) -> dict[str, Any]:

@@ -1,0 +1,5 @@
+"""`python -m monitor.cli` runs the `policywatch` command."""
+
+from monitor.cli import main
+
+main()

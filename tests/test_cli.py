@@ -1,0 +1,272 @@
+"""The `policywatch` command line, run as a user runs it: a real process, real files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from crawler.demo import document
+from crawler.localsite import LocalSite
+from tests.crawl.helpers import source, write_registry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pw(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or ROOT,
+        timeout=300,
+    )
+
+
+def test_help_lists_every_command() -> None:
+    out = pw("--help").stdout
+    for command in (
+        "demo",
+        "crawl",
+        "diff",
+        "changes",
+        "extract",
+        "reextract",
+        "evaluate",
+        "history",
+        "show",
+        "sources",
+        "db",
+    ):
+        assert command in out
+
+
+def test_sources_validate_names_file_entry_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[source]]\nid = "acme-policy"\npayer = "Acme"\nplan_type = "commercial"\n'
+        'state = "US"\ndocument_type = "medical_policy"\ntitle = "K"\n'
+        'url = "ftp://acme.example/k"\n'
+    )
+    result = pw("sources", "validate", "--sources", str(bad))
+    assert result.returncode == 1
+    assert str(bad) in result.stderr and "acme-policy" in result.stderr and "'url'" in result.stderr
+
+
+def test_shipped_registry_validates() -> None:
+    result = pw("sources", "validate")
+    assert result.returncode == 0, result.stderr
+    assert "sources valid" in result.stdout
+
+
+def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    body = document("round1", "northwind-ketamine.html")
+    config = tmp_path / "policywatch.toml"
+    config.write_text("[crawl]\ndownload_delay = 0.0\ntimeout = 2.0\nretries = 0\n")
+    with LocalSite() as site:
+        site.set("/k.html", body)
+        good = write_registry(tmp_path / "good.toml", [source("northwind", site.url("/k.html"))])
+        ok = pw(
+            "crawl", "--config", str(config), "--db", db, "--sources", str(good), "--per-source"
+        )
+        assert ok.returncode == 0, ok.stderr
+        assert "1 new version" in ok.stdout
+        site.set("/gone.html", "gone", status=404)
+        mixed = write_registry(
+            tmp_path / "mixed.toml",
+            [source("northwind", site.url("/k.html")), source("gone-page", site.url("/gone.html"))],
+        )
+        failed = pw("crawl", "--config", str(config), "--db", db, "--sources", str(mixed), "--json")
+    assert failed.returncode == 1
+    summary = json.loads(failed.stdout)
+    assert summary["failed"] == 1 and summary["unchanged"] == 1
+    assert summary["failures"][0]["kind"] == "http_4xx"
+
+    history = json.loads(pw("history", "northwind", "--db", db, "--json").stdout)
+    assert len(history["versions"]) == 1
+    version = history["versions"][0]
+    assert version["sha256"] == hashlib.sha256(body).hexdigest()
+    raw = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor.cli",
+            "show",
+            str(version["snapshot_id"]),
+            "--db",
+            db,
+            "--raw",
+        ],
+        capture_output=True,
+        cwd=ROOT,
+        check=True,
+    )
+    assert raw.stdout == body
+    shown = json.loads(pw("show", str(version["snapshot_id"]), "--db", db, "--json").stdout)
+    assert shown["extraction"]["outcome"] == "ok"
+    assert {c["drug"] for c in shown["extraction"]["clauses"]} == {"ketamine", "esketamine"}
+
+    again = pw("reextract", "--db", db)
+    assert again.returncode == 0 and "1 snapshot" in again.stdout
+
+
+def test_demo_shows_real_changes_and_stays_silent_on_noise(tmp_path: Path) -> None:
+    result = pw("demo", "--dir", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "criteria_change" in out and "stance_change" in out and "unavailable" in out
+    db = f"sqlite:///{tmp_path / 'demo' / 'demo.sqlite'}"
+    events = json.loads(pw("changes", "--db", db, "--all", "--json").stdout)
+    kinds = {(e["source_id"], e["kind"]) for e in events}
+    assert kinds == {
+        ("demo-northwind-ketamine", "criteria_change"),
+        ("demo-cascadia-pdl", "stance_change"),
+        ("demo-summit-ketamine", "unavailable"),
+    }
+
+
+def test_extract_explains_one_document() -> None:
+    path = ROOT / "crawler" / "data" / "demo" / "round1" / "cascadia-medicaid-pdl.html"
+    result = pw("extract", str(path), "--json")
+    data = json.loads(result.stdout)
+    assert data["outcome"] == "ok"
+    assert [(c["drug"], c["stance"]) for c in data["clauses"] if c["type"] == "listing"] == [
+        ("esketamine", "non_preferred")
+    ]
+
+
+def _write_case(
+    root: Path, name: str, versions: dict[str, bytes], labels: dict[str, object]
+) -> None:
+    case = root / name
+    case.mkdir(parents=True)
+    for filename, body in versions.items():
+        (case / filename).write_bytes(body)
+    (case / "labels.json").write_text(json.dumps(labels))
+
+
+def test_evaluate_scores_a_labelled_corpus_through_the_real_path(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    url = "https://health.example/policies/ketamine.html"
+    fetch = {
+        "url": url,
+        "final_url": url,
+        "http_status": 200,
+        "content_type": "text/html; charset=utf-8",
+        "fetched_at": "2026-01-01T00:00:00Z",
+    }
+    criterion_v1 = (
+        "The member has a diagnosis of major depressive disorder and has had an "
+        "inadequate response to at least three (3) different oral antidepressants, "
+        "each taken for at least eight (8) weeks at an adequate dose, in the current "
+        "episode"
+    )
+    _write_case(
+        corpus,
+        "policy_change",
+        {
+            "v1.html": document("round1", "northwind-ketamine.html"),
+            "v2.html": document("round2", "northwind-ketamine.html"),
+        },
+        {
+            "source": {
+                "payer": "Northwind",
+                "plan_type": "commercial",
+                "state": "US",
+                "format": "html",
+                "document_type": "medical_policy",
+                "url": url,
+                "title": "Ketamine",
+                "policy_number": "MP-7.14.02",
+            },
+            "versions": ["v1.html", "v2.html"],
+            "fetches": {"v1.html": fetch, "v2.html": fetch},
+            "clauses": {
+                "v1.html": [
+                    {
+                        "text": criterion_v1,
+                        "drug": "esketamine",
+                        "stance": "covered_with_criteria",
+                        "type": "criterion",
+                    }
+                ],
+                "v2.html": [],
+            },
+            "distractors": {
+                "v1.html": ["Ketamine is an anesthetic agent approved by the FDA in 1970"],
+                "v2.html": [],
+            },
+            "changes": [
+                {
+                    "from": "v1.html",
+                    "to": "v2.html",
+                    "significant": True,
+                    "kind": "criteria_change",
+                    "drug": "esketamine",
+                }
+            ],
+        },
+    )
+    _write_case(
+        corpus,
+        "outage",
+        {
+            "v1.html": document("round1", "summit-ketamine.html"),
+            "v2.html": document("round2", "summit-ketamine.html"),
+        },
+        {
+            "source": {
+                "payer": "Summit",
+                "plan_type": "commercial",
+                "state": "CO",
+                "format": "html",
+                "document_type": "medical_policy",
+                "url": url,
+                "title": "K",
+                "policy_number": None,
+            },
+            "versions": ["v1.html", "v2.html"],
+            "fetches": {"v1.html": fetch, "v2.html": fetch},
+            "clauses": {"v1.html": [], "v2.html": []},
+            "distractors": {"v1.html": [], "v2.html": []},
+            "changes": [
+                {
+                    "from": "v1.html",
+                    "to": "v2.html",
+                    "significant": False,
+                    "kind": "unavailable",
+                    "drug": None,
+                }
+            ],
+        },
+    )
+    predictions = tmp_path / "pred.json"
+    result = pw("evaluate", str(corpus), "--predictions", str(predictions), "--json")
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(result.stdout)["overall"]
+    assert scores["clauses"]["recall"] == 1.0
+    assert scores["clauses"]["distractor_false_positives"] == 0
+    assert scores["changes"]["significance_recall"] == 1.0
+    assert scores["changes"]["fp"] == 0
+    assert scores["changes"]["unavailable_detected"] == "1/1"
+    written = json.loads(predictions.read_text())
+    assert set(written) == {"policy_change", "outage"}
+    assert {
+        "from": "v1.html",
+        "to": "v2.html",
+        "kind": "criteria_change",
+        "drug": "esketamine",
+        "significant": True,
+    }.items() <= written["policy_change"]["changes"][0].items()
+    floor = tmp_path / "floor.toml"
+    floor.write_text("clause_precision = 1.01\n")
+    below = pw("evaluate", str(corpus), "--floor", str(floor))
+    assert below.returncode == 1 and "below floor" in below.stdout
