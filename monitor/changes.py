@@ -6,6 +6,7 @@ per (source, before, after, kind, drug), so running it twice stores nothing new.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,27 @@ def coverage_fingerprint(ext: Extraction) -> str:
     """What a version says about coverage, independent of layout and wording order."""
     parts = sorted(f"{c.drug}|{c.stance}|{normalize(c.text)}" for c in ext.clauses)
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+# A version keeping less than this share of the last good version's text lost its body.
+MIN_TEXT_SHARE = 0.3
+MIN_TEXT_FOR_SHARE = 1500  # below this, short documents legitimately shrink by half
+
+
+def structure_lost(before: Extraction, after: Extraction) -> str | None:
+    """Why ``after`` no longer looks like the document ``before`` was, or None.
+
+    Judged against the source's own last good version, which a single page cannot know: a
+    template or truncation failure keeps status 200 and some text but loses the anchors.
+    """
+    if before.text_length >= MIN_TEXT_FOR_SHARE and (
+        after.text_length < MIN_TEXT_SHARE * before.text_length
+    ):
+        return f"lost most of its text ({after.text_length:,} of {before.text_length:,} characters)"
+    had = [k for k in ("title", "policy_number") if getattr(before, k)]
+    if len(had) == 2 and not any(getattr(after, k) for k in had) and not after.clauses:
+        return "lost its title, policy number and coverage clauses"
+    return None
 
 
 def _last_good_before(
@@ -116,6 +138,12 @@ def diff_source(
     for snap in pending:
         ext = ensure_extraction(session, snap, now=now)
         stats.versions += 1
+        lost = structure_lost(last_ext, ext) if last_ext is not None and ext.good else None
+        if lost:
+            # History-based, so not stored in the (pure, per-document) extraction record.
+            ext = dataclasses.replace(ext, outcome="anchors_lost", message=lost)
+            if snap.id == pending[-1].id:
+                src.health, src.health_message = ext.outcome, lost
         if not ext.good:
             if not previous_bad:  # one unavailable event per outage, not one per fetch
                 events = diff_versions(

@@ -38,6 +38,8 @@ class ScheduleSettings:
     cycle: str = "0 6 * * *"  # daily at 06:00 UTC
     digest: str = "0 7 * * 1"  # Mondays at 07:00 UTC
     misfire_grace_seconds: int = 3600
+    lock_url: str = ""  # Redis URL: one cycle at a time across hosts; empty = this process only
+    lock_ttl_seconds: int = 6 * 3600
 
 
 @dataclass

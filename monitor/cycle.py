@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from crawler.registry import PolicySource
 from crawler.runner import CrawlSummary, crawl_in_child, prepare
 from monitor.changes import DiffStats, detect_changes
 from monitor.config import Config
+from monitor.notify import Message, deliver, notify
 from storage.db import Database
+from storage.models import Notification
+
+# The reports a cycle writes cover this much history, so a missed cycle loses nothing.
+REPORT_WINDOW = timedelta(days=30)
+DIGEST_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -19,11 +26,29 @@ class CycleResult:
     crawl: CrawlSummary
     diff: DiffStats
     events: list[dict[str, Any]] = field(default_factory=list)
-    outputs: dict[str, str] = field(default_factory=dict)  # report name → path
+    outputs: dict[str, Path] = field(default_factory=dict)  # report name → path
+    notified: list[Message] = field(default_factory=list)
 
     @property
     def significant(self) -> list[dict[str, Any]]:
         return [e for e in self.events if e["significant"]]
+
+
+def write_reports(cfg: Config, *, now: datetime, since: datetime) -> dict[str, Path]:
+    from monitor.reports import write_all_reports
+
+    db = Database(cfg.db_url)
+    try:
+        with db.session() as session:
+            return write_all_reports(
+                session,
+                cfg.report_dir,
+                since=since,
+                now=now,
+                archive_base_url=cfg.report.archive_base_url,
+            )
+    finally:
+        db.dispose()
 
 
 def run_cycle(
@@ -34,13 +59,14 @@ def run_cycle(
     now: datetime | None = None,
     **crawl_overrides: Any,
 ) -> CycleResult:
-    """Crawl the sources in a child process, then diff what is new, in this process."""
+    """Crawl the sources in a child process, then diff, report and notify in this process."""
     ids = prepare(cfg, sources)
     summary = crawl_in_child(cfg, ids, progress=progress, **crawl_overrides)
+    now = now or datetime.now(UTC)
     db = Database(cfg.db_url)
     try:
         with db.session() as session:
-            stats = detect_changes(session, now=now or datetime.now(UTC), source_ids=ids)
+            stats = detect_changes(session, now=now, source_ids=ids)
             events = [
                 {
                     "id": e.id,
@@ -54,6 +80,35 @@ def run_cycle(
                 }
                 for e in stats.events
             ]
+        result = CycleResult(crawl=summary, diff=stats, events=events)
+        result.outputs = write_reports(cfg, now=now, since=now - REPORT_WINDOW)
+        with db.session() as session:
+            result.notified = notify(session, cfg.notify, now=now)
     finally:
         db.dispose()
-    return CycleResult(crawl=summary, diff=stats, events=events)
+    return result
+
+
+def digest(cfg: Config, *, now: datetime) -> dict[str, str]:
+    """Write the week's reports and tell analysts where the digest is (once per ISO week)."""
+    outputs = write_reports(cfg, now=now, since=now - DIGEST_WINDOW)
+    year, week, _ = now.isocalendar()
+    key = f"digest:{year}-W{week:02d}"
+    if cfg.notify.analysts and "digest" in outputs:
+        db = Database(cfg.db_url)
+        try:
+            with db.session() as session:
+                if session.get(Notification, key) is None:
+                    text = outputs["digest"].read_text(encoding="utf-8")
+                    message = Message(
+                        "analysts", f"policywatch weekly digest {year}-W{week:02d}", [text], [key]
+                    )
+                    if deliver(message, cfg.notify.analysts):
+                        session.add(
+                            Notification(
+                                key=key, audience="analysts", sent_at=now, title=message.title
+                            )
+                        )
+        finally:
+            db.dispose()
+    return {name: str(path) for name, path in outputs.items()}

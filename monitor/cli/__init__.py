@@ -11,6 +11,7 @@ from monitor.cli.database import db
 from monitor.cli.demo import demo
 from monitor.cli.evaluate import evaluate
 from monitor.cli.extraction import extract, reextract
+from monitor.cli.run import run, schedule
 from monitor.cli.sources import sources
 
 
@@ -25,6 +26,8 @@ def main() -> None:
 
 
 for command in (
+    run,
+    schedule,
     demo,
     crawl,
     diff,

@@ -127,3 +127,28 @@ def test_redirected_document_with_same_content_is_moved_not_a_change(
     site.set("/new-home/policy.html", NOISE)
     crawl(fast_config, registry)
     assert [(e.kind, e.significant) for e in _diff(sqlite_url)] == [("moved", False)]
+
+
+def test_truncated_page_is_quarantined_not_reported_as_removed(
+    site: LocalSite, tmp_path: Path, fast_config: Config, sqlite_url: str
+) -> None:
+    long_policy = SAMPLE_HTML.replace(
+        "</main>",
+        "<h2>Clinical evidence</h2>" + "<p>Study details and outcomes.</p>" * 80 + "</main>",
+    )
+    registry = _setup(site, tmp_path, fast_config, sqlite_url)
+    site.set("/policy.html", long_policy)
+    crawl(fast_config, registry)
+    _diff(sqlite_url)
+    # The template broke: status 200, the header survives, the body is gone.
+    truncated = long_policy[: long_policy.index("<h2>Policy</h2>")] + "</main></body></html>"
+    site.set("/policy.html", truncated)
+    crawl(fast_config, registry)
+    events = _diff(sqlite_url)
+    assert [(e.kind, e.significant) for e in events] == [("unavailable", False)]
+    db = Database(sqlite_url)
+    with db.session() as s:
+        src = s.get(Source, "northwind")
+        assert src is not None and src.health == "anchors_lost"
+        assert "lost most of its text" in (src.health_message or "")
+    db.dispose()

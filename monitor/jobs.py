@@ -1,0 +1,58 @@
+"""Plain job functions the scheduler runs by reference (so its job store can persist them).
+
+Each receives only strings (config path, database URL, sources files): the persistent job store
+pickles job arguments, and a restart must rebuild everything from configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from crawler.registry import load_sources
+from monitor.config import Config, load_config
+
+log = logging.getLogger("policywatch.jobs")
+
+
+def config_from_options(options: dict[str, Any]) -> Config:
+    cfg = load_config(options.get("config"))
+    if options.get("database"):
+        cfg.database = options["database"]
+    if options.get("sources"):
+        cfg.sources = list(options["sources"])
+    return cfg
+
+
+def cycle_job(options: dict[str, Any]) -> dict[str, Any]:
+    """One scheduled cycle: crawl (child process) → extract → diff → report → notify."""
+    from monitor.cycle import run_cycle
+
+    from monitor.locks import cycle_lock
+
+    cfg = config_from_options(options)
+    sources = load_sources(cfg.sources or None)
+    with cycle_lock(cfg.schedule.lock_url, ttl=cfg.schedule.lock_ttl_seconds) as mine:
+        if not mine:
+            log.warning("cycle skipped: another policywatch holds the lock at %s",
+                        cfg.schedule.lock_url)
+            return {"skipped": True}
+        result = run_cycle(cfg, sources, now=datetime.now(UTC),
+                           **options.get("crawl_overrides", {}))
+    log.info(
+        "cycle: %d new version(s), %d failed, %d change event(s), %d significant",
+        result.crawl.new_versions,
+        result.crawl.failed,
+        len(result.events),
+        len(result.significant),
+    )
+    return {"new_versions": result.crawl.new_versions, "events": len(result.events)}
+
+
+def digest_job(options: dict[str, Any]) -> dict[str, str]:
+    """The weekly digest: reports for the past week, and a note to analysts where they are."""
+    from monitor.cycle import digest
+
+    cfg = config_from_options(options)
+    return digest(cfg, now=datetime.now(UTC))

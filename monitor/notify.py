@@ -1,0 +1,145 @@
+"""Notifications through Apprise: analysts hear of coverage changes, operators of source health.
+
+Each problem or change is announced at most once: every message carries a key (an event id, or a
+source's failure streak identified by its last success) recorded in the ``notifications`` table
+after a successful delivery. A failed delivery is retried on the next cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.config import NotifySettings
+from storage.models import ChangeEventRecord, Notification, Source
+
+
+@dataclass
+class Message:
+    audience: str  # analysts | operators
+    title: str
+    lines: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+    @property
+    def body(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _sent(session: Session, keys: Sequence[str]) -> set[str]:
+    if not keys:
+        return set()
+    rows = session.scalars(select(Notification.key).where(Notification.key.in_(list(keys))))
+    return set(rows)
+
+
+def _evidence(ev: ChangeEventRecord) -> str:
+    before = f"snapshot {ev.before_snapshot_id}" if ev.before_snapshot_id else "none"
+    return f"evidence: {before} → snapshot {ev.after_snapshot_id}"
+
+
+def analyst_message(session: Session) -> Message | None:
+    """New significant coverage changes not yet announced, as one message."""
+    rows = session.execute(
+        select(ChangeEventRecord, Source)
+        .join(Source)
+        .where(ChangeEventRecord.significant.is_(True))
+        .order_by(ChangeEventRecord.id)
+    ).all()
+    keys = [f"event:{ev.id}" for ev, _ in rows]
+    done = _sent(session, keys)
+    fresh = [(ev, src) for ev, src in rows if f"event:{ev.id}" not in done]
+    if not fresh:
+        return None
+    msg = Message("analysts", f"policywatch: {len(fresh)} coverage change(s)")
+    for ev, src in fresh:
+        msg.lines.append(
+            f"• {ev.summary} [{ev.kind}; {src.plan_type}, {src.state}] "
+            f"{_evidence(ev)}; live: {src.url}"
+        )
+        msg.keys.append(f"event:{ev.id}")
+    return msg
+
+
+def operator_message(session: Session, threshold: int) -> Message | None:
+    """Source-health problems not yet announced: failure streaks, robots, quarantined versions."""
+    items: list[tuple[str, str]] = []
+    for src in session.scalars(select(Source).where(Source.consecutive_failures > 0)):
+        streak = src.last_success_at.isoformat() if src.last_success_at else "never"
+        if src.last_error_kind == "robots":
+            items.append(
+                (
+                    f"robots:{src.id}:{streak}",
+                    f"• {src.id}: robots.txt disallows {src.url} — ask the site or drop it",
+                )
+            )
+        elif src.consecutive_failures >= threshold:
+            items.append(
+                (
+                    f"failing:{src.id}:{streak}",
+                    f"• {src.id}: {src.consecutive_failures} consecutive failures "
+                    f"({src.last_error_kind}: {src.last_error})",
+                )
+            )
+    for ev, src in session.execute(
+        select(ChangeEventRecord, Source)
+        .join(Source)
+        .where(ChangeEventRecord.kind == "unavailable")
+    ).all():
+        if ev.stance_before == "unknown":
+            continue  # a recovery notice: the problem was announced when it began
+        items.append(
+            (
+                f"event:{ev.id}",
+                f"• {src.id}: version quarantined ({src.health or 'unavailable'}): "
+                f"{ev.summary}; {_evidence(ev)}",
+            )
+        )
+    done = _sent(session, [k for k, _ in items])
+    fresh = [(k, line) for k, line in items if k not in done]
+    if not fresh:
+        return None
+    msg = Message("operators", f"policywatch: {len(fresh)} source problem(s)")
+    for key, line in fresh:
+        msg.keys.append(key)
+        msg.lines.append(line)
+    return msg
+
+
+def deliver(message: Message, urls: Sequence[str]) -> bool:
+    """Send one message to every Apprise URL; True when all deliveries succeeded."""
+    import apprise
+
+    sender = apprise.Apprise()
+    for url in urls:
+        if not sender.add(url):
+            raise ValueError(f"not a valid Apprise URL: {url!r} (see https://appriseit.com)")
+    return bool(sender.notify(title=message.title, body=message.body))
+
+
+def notify(session: Session, settings: NotifySettings, *, now: datetime) -> list[Message]:
+    """Send what is new to each audience that has URLs configured; return what was sent."""
+    sent = []
+    plan = (
+        (analyst_message(session) if settings.analysts else None, settings.analysts),
+        (
+            operator_message(session, settings.failure_threshold) if settings.operators else None,
+            settings.operators,
+        ),
+    )
+    for message, urls in plan:
+        if message is None or not deliver(message, urls):
+            continue
+        for key in message.keys:
+            session.add(
+                Notification(
+                    key=key[:300], audience=message.audience, sent_at=now, title=message.title
+                )
+            )
+        session.flush()
+        sent.append(message)
+    return sent

@@ -1,0 +1,83 @@
+"""A small façade over APScheduler 3: fixed job ids, a persistent job store, cron from config.
+
+The job store lives in the policywatch database (table ``apscheduler_jobs``), so a restart picks
+the schedule up again; ``replace_existing`` keeps one job per id however often it restarts.
+Crawls run in child processes (see crawler/runner.py) because Twisted's reactor cannot restart.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from monitor.config import Config
+
+CYCLE_JOB = "policywatch-cycle"
+DIGEST_JOB = "policywatch-digest"
+
+
+class ScheduleError(ValueError):
+    """A schedule setting is invalid."""
+
+
+def cron(expression: str, what: str) -> CronTrigger:
+    try:
+        return CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as exc:
+        raise ScheduleError(
+            f"[schedule] {what} = {expression!r} is not a cron expression "
+            f"(minute hour day month weekday, e.g. '0 6 * * *'): {exc}"
+        ) from None
+
+
+def build_scheduler(
+    cfg: Config,
+    options: dict[str, Any],
+    *,
+    scheduler_cls: type[BaseScheduler] = BlockingScheduler,
+    cycle_trigger: BaseTrigger | None = None,
+    digest_trigger: BaseTrigger | None = None,
+) -> BaseScheduler:
+    """A scheduler with the cycle and digest jobs registered under fixed ids."""
+    scheduler = scheduler_cls(
+        jobstores={"default": SQLAlchemyJobStore(url=cfg.db_url, tablename="apscheduler_jobs")},
+        job_defaults={
+            "coalesce": True,  # after downtime, run a missed cycle once, not once per miss
+            "max_instances": 1,  # never two crawls of the same registry at once
+            "misfire_grace_time": cfg.schedule.misfire_grace_seconds,
+        },
+        timezone="UTC",
+    )
+    scheduler.add_job(
+        "monitor.jobs:cycle_job",
+        trigger=cycle_trigger or cron(cfg.schedule.cycle, "cycle"),
+        id=CYCLE_JOB,
+        name="crawl → extract → diff → report → notify",
+        kwargs={"options": options},
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        "monitor.jobs:digest_job",
+        trigger=digest_trigger or cron(cfg.schedule.digest, "digest"),
+        id=DIGEST_JOB,
+        name="weekly digest",
+        kwargs={"options": options},
+        replace_existing=True,
+    )
+    return scheduler
+
+
+def stop_on_signals(scheduler: BaseScheduler) -> None:
+    """SIGTERM and Ctrl-C finish the running job, then stop (no half-written cycle)."""
+
+    def stop(signum: int, _frame: Any) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
