@@ -1,0 +1,65 @@
+"""JSON of the events with everything: source, both snapshots (with archive links), detail."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from monitor.reports.archive import Links
+from monitor.reports.model import EventView, Period, VersionRef
+
+SCHEMA_VERSION = 1
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _version(ref: VersionRef | None, links: Links) -> dict[str, Any] | None:
+    if ref is None:
+        return None
+    data = asdict(ref)
+    data["fetched_at"] = _iso(ref.fetched_at)
+    data["archive_href"] = links.snapshot(ref)
+    return data
+
+
+def event_dict(ev: EventView, links: Links) -> dict[str, Any]:
+    source = asdict(ev.source)
+    source["last_checked_at"] = _iso(ev.source.last_checked_at)
+    return {
+        "id": ev.id,
+        "kind": ev.kind,
+        "drug": ev.drug,
+        "significant": ev.significant,
+        "stance_before": ev.stance_before,
+        "stance_after": ev.stance_after,
+        "summary": ev.summary,
+        "effective_date": ev.effective_date,
+        "detected_at": _iso(ev.detected_at),
+        "review_status": ev.review_status,
+        "differ_version": ev.differ_version,
+        "source": source,
+        "before": _version(ev.before, links),
+        "after": _version(ev.after, links),
+        "detail": ev.detail,
+    }
+
+
+def render_events_json(events: Sequence[EventView], period: Period, links: Links) -> str:
+    """Every event of the period (significant and operator), newest first."""
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": _iso(period.generated_at),
+        "since": _iso(period.since),
+        "until": _iso(period.until),
+        "significant": sum(1 for e in events if e.significant),
+        "message": None
+        if any(e.significant for e in events)
+        else "no coverage changes in this period",
+        "events": [event_dict(e, links) for e in events],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,85 @@
+"""Plain data the report renderers take: no ORM objects, so rendering needs no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """The registry facts and health of one watched document."""
+
+    id: str
+    payer: str
+    plan_type: str
+    state: str
+    document_type: str
+    title: str
+    url: str
+    last_checked_at: datetime | None = None
+    health: str | None = None  # outcome of the latest extraction
+    health_message: str | None = None
+    consecutive_failures: int = 0
+    last_error_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """One archived snapshot as evidence: what was fetched, when, and its content hash."""
+
+    snapshot_id: int
+    sha256: str
+    fetched_at: datetime
+    url: str
+    content_type: str | None
+    size: int
+
+
+@dataclass(frozen=True)
+class EventView:
+    """A stored change event with its source and both compared versions."""
+
+    id: int
+    source: SourceInfo
+    kind: str
+    drug: str | None
+    significant: bool
+    stance_before: str | None
+    stance_after: str | None
+    summary: str
+    effective_date: str | None
+    detected_at: datetime
+    review_status: str
+    before: VersionRef | None
+    after: VersionRef
+    detail: dict[str, Any] = field(default_factory=dict)  # ChangeEvent.to_dict()
+    differ_version: str = ""
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    """A source's current stance on one drug, read from its latest good version.
+
+    ``drug`` is None for a source that has nothing to show per drug (no good version yet, or a
+    good version without ketamine/esketamine content); ``status`` says which.
+    """
+
+    source: SourceInfo
+    drug: str | None
+    stance: str | None
+    criteria: dict[str, Any]
+    effective_date: str | None
+    evidence: VersionRef | None
+    status: str  # current | unavailable | failing | no_good_version | no_drug_content
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Period:
+    """The reporting window (``until`` exclusive) and when the report was made."""
+
+    since: datetime | None
+    until: datetime | None
+    generated_at: datetime

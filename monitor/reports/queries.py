@@ -1,0 +1,211 @@
+"""Database reads for the reports: stored events and each source's latest good extraction.
+
+Data-access only: returns plain ``model`` objects, never commits, never renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.extract import EXTRACTOR_VERSION
+from monitor.extract.model import DRUGS, GOOD_OUTCOMES, Extraction
+from monitor.reports.model import EventView, MatrixRow, SourceInfo, VersionRef
+from storage.models import ChangeEventRecord, ExtractionRecord, Snapshot, Source
+
+T = TypeVar("T")
+_CHUNK = 500  # ids per IN (...) list, well under every backend's parameter limit
+
+# Index pages list documents; they state no coverage, so they have no place in the matrix.
+_NOT_IN_MATRIX = frozenset({"index"})
+
+
+def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def source_info(src: Source) -> SourceInfo:
+    return SourceInfo(
+        id=src.id,
+        payer=src.payer,
+        plan_type=src.plan_type,
+        state=src.state,
+        document_type=src.document_type,
+        title=src.title,
+        url=src.url,
+        last_checked_at=src.last_checked_at,
+        health=src.health,
+        health_message=src.health_message,
+        consecutive_failures=src.consecutive_failures or 0,
+        last_error_kind=src.last_error_kind,
+    )
+
+
+def version_ref(snap: Snapshot) -> VersionRef:
+    return VersionRef(
+        snapshot_id=snap.id,
+        sha256=snap.sha256,
+        fetched_at=snap.fetched_at,
+        url=snap.final_url,
+        content_type=snap.content_type,
+        size=snap.size,
+    )
+
+
+def _snapshots(session: Session, ids: Iterable[int]) -> dict[int, VersionRef]:
+    wanted = sorted(set(ids))
+    out: dict[int, VersionRef] = {}
+    for chunk in _chunks(wanted):
+        for snap in session.scalars(select(Snapshot).where(Snapshot.id.in_(chunk))):
+            out[snap.id] = version_ref(snap)
+    return out
+
+
+def load_events(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    significant_only: bool = False,
+) -> list[EventView]:
+    """Events detected in [since, until), newest first."""
+    stmt = (
+        select(ChangeEventRecord, Source)
+        .join(Source, Source.id == ChangeEventRecord.source_id)
+        .order_by(ChangeEventRecord.detected_at.desc(), ChangeEventRecord.id.desc())
+    )
+    if since is not None:
+        stmt = stmt.where(ChangeEventRecord.detected_at >= since)
+    if until is not None:
+        stmt = stmt.where(ChangeEventRecord.detected_at < until)
+    if significant_only:
+        stmt = stmt.where(ChangeEventRecord.significant.is_(True))
+    rows = session.execute(stmt).all()
+    snaps = _snapshots(
+        session,
+        [i for ev, _ in rows for i in (ev.before_snapshot_id, ev.after_snapshot_id) if i],
+    )
+    infos: dict[str, SourceInfo] = {}
+    out = []
+    for ev, src in rows:
+        info = infos.get(src.id) or infos.setdefault(src.id, source_info(src))
+        out.append(
+            EventView(
+                id=ev.id,
+                source=info,
+                kind=ev.kind,
+                drug=ev.drug or None,
+                significant=bool(ev.significant),
+                stance_before=ev.stance_before,
+                stance_after=ev.stance_after,
+                summary=ev.summary,
+                effective_date=ev.effective_date,
+                detected_at=ev.detected_at,
+                review_status=ev.review_status,
+                before=snaps.get(ev.before_snapshot_id) if ev.before_snapshot_id else None,
+                after=snaps[ev.after_snapshot_id],
+                detail=dict(ev.detail or {}),
+                differ_version=ev.differ_version,
+            )
+        )
+    return out
+
+
+def _latest_good(session: Session) -> dict[str, tuple[VersionRef, Extraction]]:
+    """Per source: its newest snapshot with a good extraction, and that extraction.
+
+    The current extractor's record is preferred; an older one still counts, so a database not
+    yet re-extracted shows what it has instead of "no good version".
+    """
+    newest = (
+        select(Snapshot.source_id, func.max(Snapshot.id).label("sid"))
+        .join(ExtractionRecord, ExtractionRecord.snapshot_id == Snapshot.id)
+        .where(ExtractionRecord.outcome.in_(GOOD_OUTCOMES))
+        .group_by(Snapshot.source_id)
+    )
+    ids = [row.sid for row in session.execute(newest)]
+    out: dict[str, tuple[VersionRef, Extraction]] = {}
+    for chunk in _chunks(ids):
+        stmt = (
+            select(Snapshot, ExtractionRecord)
+            .join(ExtractionRecord, ExtractionRecord.snapshot_id == Snapshot.id)
+            .where(Snapshot.id.in_(chunk), ExtractionRecord.outcome.in_(GOOD_OUTCOMES))
+            .order_by(ExtractionRecord.id)
+        )
+        best: dict[int, tuple[Snapshot, ExtractionRecord]] = {}
+        for snap, rec in session.execute(stmt):
+            held = best.get(snap.id)
+            if held is None or held[1].extractor_version != EXTRACTOR_VERSION:
+                best[snap.id] = (snap, rec)
+        for snap, rec in best.values():
+            out[snap.source_id] = (version_ref(snap), Extraction.from_dict(rec.data))
+    return out
+
+
+def _health(info: SourceInfo) -> tuple[str, str]:
+    """The status of a source that has a good version, and a note for people."""
+    if info.health and info.health not in GOOD_OUTCOMES:
+        why = info.health.replace("_", " ")
+        return "unavailable", f"latest version is not a usable policy ({why}); last good shown"
+    if info.consecutive_failures:
+        kind = info.last_error_kind or "error"
+        return (
+            "failing",
+            f"{info.consecutive_failures} failed fetch(es) in a row ({kind}); last good shown",
+        )
+    return "current", ""
+
+
+def load_matrix(session: Session) -> list[MatrixRow]:
+    """One row per enabled source and drug it covers, from its latest good extraction."""
+    sources = session.scalars(
+        select(Source).where(Source.enabled.is_(True)).order_by(Source.id)
+    ).all()
+    good = _latest_good(session)
+    rows: list[MatrixRow] = []
+    for src in sources:
+        if src.document_type in _NOT_IN_MATRIX:
+            continue
+        info = source_info(src)
+        found = good.get(src.id)
+        if found is None:
+            why = info.health or info.last_error_kind or "not fetched yet"
+            rows.append(
+                MatrixRow(
+                    info, None, None, {}, None, None, "no_good_version",
+                    f"no good version archived ({why.replace('_', ' ')})",
+                )
+            )  # fmt: skip
+            continue
+        ref, ext = found
+        status, note = _health(info)
+        if not ext.summaries:
+            rows.append(
+                MatrixRow(
+                    info, None, None, {}, ext.effective_date, ref, "no_drug_content",
+                    "no ketamine or esketamine clauses" + (f"; {note}" if note else ""),
+                )
+            )  # fmt: skip
+            continue
+        for drug in DRUGS:
+            summary = ext.summaries.get(drug)
+            if summary is None:
+                continue
+            rows.append(
+                MatrixRow(
+                    source=info,
+                    drug=drug,
+                    stance=summary.stance,
+                    criteria=dict(summary.criteria),
+                    effective_date=ext.effective_date,
+                    evidence=ref,
+                    status=status,
+                    note=note,
+                )
+            )
+    return rows

@@ -1,0 +1,14 @@
+"""Small helpers shared by the report tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.reports import write_all_reports
+from storage.db import Database
+from tests.reports.conftest import NOW
+
+
+def write_all(db: Database, out: Path, archive_base_url: str = "") -> dict[str, Path]:
+    with db.session() as s:
+        return write_all_reports(s, out, since=None, now=NOW, archive_base_url=archive_base_url)
