@@ -57,6 +57,13 @@ def demo(workdir: Path | None) -> None:
             )
             _print_round(result)
     _print_archive(cfg.db_url)
+    console.rule("reports")
+    for name, path in result.outputs.items():
+        console.print(f"{name:13} {path}")
+    console.print(
+        f"\nOpen the change report: [bold]{result.outputs['changes.html']}[/bold]\n"
+        f"and the coverage matrix: [bold]{result.outputs['matrix.html']}[/bold]"
+    )
 
 
 def _print_round(result: CycleResult) -> None:
@@ -110,6 +117,6 @@ def _print_archive(url: str) -> None:
                     console.print(f"[dim]{ev.source_id}[/dim] {cc['redline']}")
     db.dispose()
     console.print(
-        "Next: `policywatch changes --db sqlite:///...` lists these events; "
-        "`policywatch history SOURCE_ID` the versions."
+        f"Explore: policywatch changes --all --db {url}   |   "
+        f"policywatch history SOURCE_ID --db {url}"
     )
