@@ -270,3 +270,41 @@ def test_evaluate_scores_a_labelled_corpus_through_the_real_path(tmp_path: Path)
     floor.write_text("clause_precision = 1.01\n")
     below = pw("evaluate", str(corpus), "--floor", str(floor))
     assert below.returncode == 1 and "below floor" in below.stdout
+
+
+def test_schedule_lists_jobs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    db = f"sqlite:///{tmp_path / 'sched.sqlite'}"
+    config = tmp_path / "policywatch.toml"
+    config.write_text('[schedule]\ncycle = "30 5 * * *"\ndigest = "0 8 * * 1"\n')
+    listed = pw("schedule", "--list", "--config", str(config), "--db", db)
+    assert listed.returncode == 0, listed.stderr
+    assert "policywatch-cycle" in listed.stdout and "policywatch-digest" in listed.stdout
+    assert "05:30" in listed.stdout
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "schedule", "--config", str(config), "--db", db],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    time.sleep(3)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Scheduler stopped" in out
+    relisted = pw("schedule", "--list", "--config", str(config), "--db", db)
+    assert relisted.stdout.count("policywatch-cycle") == 1  # a restart does not duplicate
+
+
+def test_bad_cron_expression_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "policywatch.toml"
+    config.write_text('[schedule]\ncycle = "every day"\n')
+    result = pw(
+        "schedule", "--list", "--config", str(config), "--db", f"sqlite:///{tmp_path / 'x.sqlite'}"
+    )
+    assert result.returncode == 1
+    assert "cycle" in result.stderr and "cron" in result.stderr
