@@ -9,7 +9,7 @@ a Redis URL; the cycle then runs only where the lock was won. The lock expires b
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 CYCLE_LOCK = "policywatch:cycle"
 
@@ -29,8 +29,7 @@ def cycle_lock(url: str, *, ttl: float, name: str = CYCLE_LOCK) -> Iterator[bool
         yield acquired
     finally:
         if acquired:
-            try:
+            # It may have expired while the cycle ran; another holder may exist now: leave it.
+            with suppress(redis.exceptions.LockError):
                 lock.release()
-            except redis.exceptions.LockError:
-                pass  # expired while the cycle ran; another holder may exist now, leave it
         client.close()
