@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from monitor.cli.common import Context, common_options, console, make_context, table
+from monitor.cli.common import Context, common_options, console, make_context, print_json, table
 from monitor.cycle import CycleResult, run_cycle
 from monitor.schedule import CYCLE_JOB, ScheduleError, build_scheduler, stop_on_signals
 
@@ -65,8 +65,13 @@ def print_cycle(result: CycleResult) -> None:
 @click.command()
 @common_options
 @click.option("--list", "list_only", is_flag=True, help="Show the jobs and their next run times.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
 def schedule(
-    config_path: str | None, db_url: str | None, sources_files: tuple[str, ...], list_only: bool
+    config_path: str | None,
+    db_url: str | None,
+    sources_files: tuple[str, ...],
+    list_only: bool,
+    as_json: bool,
 ) -> None:
     """Run cycles on the schedule in policywatch.toml, in the foreground (Ctrl-C stops).
 
@@ -86,6 +91,14 @@ def schedule(
             jobs = scheduler.get_jobs()
             rows = [(j.id, j.name, str(j.trigger), _when(j.next_run_time)) for j in jobs]
             scheduler.shutdown(wait=False)
+            if as_json:
+                print_json(
+                    [
+                        dict(zip(("id", "name", "trigger", "next_run_utc"), r, strict=True))
+                        for r in rows
+                    ]
+                )
+                return
             console.print(table("scheduled jobs", ["id", "job", "trigger", "next run (UTC)"], rows))
             return
         scheduler = build_scheduler(ctx.config, _options(ctx, config_path, db_url))
