@@ -308,3 +308,15 @@ def test_bad_cron_expression_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "cycle" in result.stderr and "cron" in result.stderr
+
+
+def test_health_lists_quarantined_and_failing_sources(tmp_path: Path) -> None:
+    result = pw("demo", "--dir", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    db = f"sqlite:///{tmp_path / 'demo' / 'demo.sqlite'}"
+    rows = json.loads(pw("health", "--db", db, "--json").stdout)
+    assert [(r["source_id"], r["problem"]) for r in rows] == [
+        ("demo-summit-ketamine", "quarantined: maintenance")
+    ]
+    everything = json.loads(pw("health", "--db", db, "--all", "--json").stdout)
+    assert len(everything) == 5

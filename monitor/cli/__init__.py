@@ -11,6 +11,7 @@ from monitor.cli.database import db
 from monitor.cli.demo import demo
 from monitor.cli.evaluate import evaluate
 from monitor.cli.extraction import extract, reextract
+from monitor.cli.health import health
 from monitor.cli.report import report
 from monitor.cli.run import run, schedule
 from monitor.cli.sources import sources
@@ -39,6 +40,7 @@ for command in (
     reextract,
     evaluate,
     history,
+    health,
     show,
     sources,
     db,
