@@ -44,7 +44,12 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.SharedRobotsTxtMiddleware": 100,
+    # After retries and robots.txt: adds the CMS Coverage API licence token to detail requests.
+    "crawler.cms_auth.CmsAuthMiddleware": 590,
 }
+# Hosts (host or host:port) whose /v1/data/ endpoints need the licence token.
+CMS_API_HOSTS = ["api.coverage.cms.gov"]
+CMS_API_TOKEN_TTL = 55 * 60  # seconds; public clients refresh the token hourly
 
 # Order matters: hash and compare first, extract only new versions, then write in batches.
 ITEM_PIPELINES = {
