@@ -6,7 +6,8 @@ Builds a large realistic policy page (site chrome, inline scripts, criteria list
 tables, long background and references; about 300 KB) and a multi-page policy PDF with
 reportlab, both in memory, then times ``monitor.extract.extract`` on them. The HTML figure is
 printed beside lxml's own parse-and-text of the same bytes in the same run, with the ratio
-(target >= 25%); PDF target >= 300 pages/s. Nothing is asserted: this is a measurement.
+(target >= 25%); PDF target >= 300 pages/s. The two HTML timings are interleaved and the
+best of each is kept; the script prints a PASS/FAIL verdict per target and always exits 0.
 """
 
 from __future__ import annotations
@@ -151,35 +152,69 @@ def _best(fn: object, repeat: int) -> float:
     return min(times)
 
 
+def _best_pair(ref: object, ours: object, repeat: int) -> tuple[float, float]:
+    """Best-of-``repeat`` times of two functions, interleaved so both see the same machine.
+
+    Alternating the two (rather than timing one block after the other) keeps a burst of load
+    from another process from favouring either side of the ratio.
+    """
+    t_ref: list[float] = []
+    t_ours: list[float] = []
+    for _ in range(repeat):
+        for fn, sink in ((ref, t_ref), (ours, t_ours)):
+            start = time.perf_counter()
+            fn()  # type: ignore[operator]
+            sink.append(time.perf_counter() - start)
+    return min(t_ref), min(t_ours)
+
+
+HTML_TARGET = 0.25  # extract() at >= 25% of the bare lxml parse+text rate, same bytes, same run
+PDF_TARGET = 300.0  # pages/s
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=25)
     args = parser.parse_args(argv)
 
     page = build_html()
     mb = len(page) / 1e6
     result = extract(page, "text/html; charset=utf-8")
-    t_lxml = _best(lambda: lxml.html.document_fromstring(page).text_content(), args.repeat)
-    t_ours = _best(lambda: extract(page, "text/html; charset=utf-8"), args.repeat)
+    t_lxml, t_ours = _best_pair(
+        lambda: lxml.html.document_fromstring(page).text_content(),
+        lambda: extract(page, "text/html; charset=utf-8"),
+        args.repeat,
+    )
+    ratio = t_lxml / t_ours
+    html_ok = ratio >= HTML_TARGET
     print(
         f"HTML page: {len(page) / 1000:.0f} KB, {len(result.blocks)} blocks, "
         f"{len(result.clauses)} clauses, outcome {result.outcome}"
     )
-    print(f"  bare lxml parse+text : {mb / t_lxml:7.1f} MB/s")
-    print(f"  extract()            : {mb / t_ours:7.1f} MB/s")
-    print(f"  ratio                : {t_lxml / t_ours:7.1%}  (target >= 25%)")
+    print(f"  bare lxml parse+text : {mb / t_lxml:7.1f} MB/s  ({t_lxml * 1000:.2f} ms)")
+    print(f"  extract()            : {mb / t_ours:7.1f} MB/s  ({t_ours * 1000:.2f} ms)")
+    print(
+        f"  ratio                : {ratio:7.1%}  (target >= {HTML_TARGET:.0%}: "
+        f"{'PASS' if html_ok else 'FAIL'})"
+    )
 
     pdf = build_pdf()
     pdf_result = extract(pdf, "application/pdf")
     import pypdfium2
 
     n_pages = len(pypdfium2.PdfDocument(pdf))
-    t_pdf = _best(lambda: extract(pdf, "application/pdf"), max(2, args.repeat // 2))
+    t_pdf = _best(lambda: extract(pdf, "application/pdf"), max(3, args.repeat // 3))
+    rate = n_pages / t_pdf
+    pdf_ok = rate >= PDF_TARGET
     print(
         f"PDF: {n_pages} pages, {len(pdf) / 1000:.0f} KB, {len(pdf_result.clauses)} clauses, "
         f"outcome {pdf_result.outcome}"
     )
-    print(f"  extract()            : {n_pages / t_pdf:7.0f} pages/s  (target >= 300)")
+    print(
+        f"  extract()            : {rate:7.0f} pages/s  (target >= {PDF_TARGET:.0f}: "
+        f"{'PASS' if pdf_ok else 'FAIL'})"
+    )
+    print(f"verdict: {'all targets met' if html_ok and pdf_ok else 'TARGET MISSED'}")
     return 0
 
 

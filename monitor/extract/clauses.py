@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .drugs import codes_in, drug_for_codes, drugs_in, first_drug
+from .drugs import codes_in, drug_for_codes, drugs_in, first_drug, mentions_drug
 from .model import Block, Clause, Drug
 from .sections import CONTEXT, classify_heading, section_kind
 from .stance import classify, is_negative
@@ -91,7 +91,9 @@ class _Statement:
 class _State:
     gov: _Statement | None = None  # statement that governs the following list
     ctx: _Statement | None = None  # last statement in the section (for limitations)
-    preamble: str | None = None  # stance of a drug-less list/table preamble
+    # Drug-less paragraphs since the last heading that may state a list/table preamble's
+    # stance; classified only when a listing needs it (most paragraphs are never asked).
+    preamble_texts: list[str] = field(default_factory=list)
     footnotes: dict[str, _Statement] = field(default_factory=dict)
     out: list[Clause] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
@@ -118,11 +120,18 @@ def is_anesthesia_use(text: str) -> bool:
 def select_clauses(blocks: list[Block]) -> list[Clause]:
     """The coverage clauses of a document, in document order, each (drug, text) once."""
     st = _State()
+    last_path: list[str] | None = None
+    in_context = False
     for index, block in enumerate(blocks):
         if block.kind == "heading":
             _on_heading(st, block)
             continue
-        if section_kind(block.heading_path) == CONTEXT:
+        # Blocks under one heading share one path list: classify each distinct path once.
+        path = block.heading_path
+        if path is not last_path:
+            last_path = path
+            in_context = section_kind(path) == CONTEXT
+        if in_context:
             continue
         if block.kind == "list_item":
             _on_list_item(st, blocks, index)
@@ -173,7 +182,7 @@ def _on_heading(st: _State, block: Block) -> None:
             # statement; leaving the section that holds it ends its reach.
             if stmt is not None and depth < stmt.depth - 1:
                 setattr(st, attr, None)
-    st.preamble = None
+    st.preamble_texts = []
 
 
 def _statement(st: _State, block: Block, sentence: str) -> _Statement | None:
@@ -194,6 +203,9 @@ def _statement(st: _State, block: Block, sentence: str) -> _Statement | None:
 def _on_paragraph(st: _State, block: Block) -> None:
     marker = footnote_marker(block.text[:4]) if block.text[:1] in "*†‡§¶" else None
     owner = st.footnotes.get(marker) if marker else None
+    if owner is None and not mentions_drug(block.text):
+        _drugless_paragraph(st, block, block.text)
+        return
     sents = sentences(strip_footnote(block.text) if owner else block.text)
     # Sentences of a paragraph share a subject: a drug named in one sentence is the subject of
     # condition sentences around it ("Prior authorization is required for X. It may be
@@ -203,12 +215,14 @@ def _on_paragraph(st: _State, block: Block) -> None:
     # The paragraph's own wording wins over the row it annotates: a footnote saying "PA
     # criteria apply regardless of PDL status" is a PA statement, not a PDL status.
     para_stance: str | None = None
-    for sentence in sents:
-        stance = classify(sentence)
-        if stance and not is_pointer(sentence):
-            para_stance = para_stance or stance
-    if para_drug is None and not any(named):
-        _drugless_paragraph(st, block, sents)
+    if owner is not None:
+        for sentence in sents:
+            stance = classify(sentence)
+            if stance and not is_pointer(sentence):
+                para_stance = stance
+                break
+    if para_drug is None:
+        _drugless_paragraph(st, block, block.text)
         return
     for sentence, drug in zip(sents, named, strict=True):
         if owner is not None:
@@ -247,20 +261,51 @@ def _on_paragraph(st: _State, block: Block) -> None:
                 _add(st, block, sentence, ctx.drug, ctx.stance, "criterion", [ctx.text])
 
 
-def _drugless_paragraph(st: _State, block: Block, sents: list[str]) -> None:
-    """A paragraph naming no drug: a limitation of the current statement, or a preamble."""
+# "A)", "1.", "(b)", "ii." or a bullet at the start of a paragraph.
+_ENUMERATED_RE = re.compile(r"^\s*(?:\(?(?:[A-Za-z]|\d{1,2}|[ivx]{1,4})[.)]|[•·▪◦●○■□➢►–-])\s+\S")
+
+
+def _is_enumerated_criterion(text: str) -> bool:
+    """A paragraph that is one item of a lettered/numbered criteria list."""
+    return bool(_ENUMERATED_RE.match(text)) or trailing_connector(text) is not None
+
+
+def _preamble(st: _State) -> str | None:
+    """The stance of the latest drug-less paragraph (since the heading) that states one."""
+    texts = st.preamble_texts
+    while texts:
+        stance = classify(texts[-1])
+        if stance is not None:
+            del texts[:-1]  # earlier candidates can no longer win
+            return stance
+        texts.pop()
+    return None
+
+
+def _drugless_paragraph(st: _State, block: Block, text: str) -> None:
+    """A paragraph naming no drug: a limitation of the current statement, a criterion
+    written as a lettered paragraph, or a preamble."""
     ctx = st.ctx
-    introduces = block.text.rstrip().endswith(":")
-    for sentence in sents:
-        if ctx is not None and _LIMITATION_RE.search(sentence) and not is_pointer(sentence):
-            _add(st, block, sentence, ctx.drug, ctx.stance, "limitation", [ctx.text])
-            if introduces and sentence is sents[-1]:
-                # "Approve for 6 months if the patient meets ALL of the following:"
-                st.gov = ctx
-                return
-    stance = classify(block.text)
-    if stance is not None:
-        st.preamble = stance
+    introduces = text.rstrip().endswith(":")
+    gov = st.gov
+    if gov is not None and not introduces and _is_enumerated_criterion(text):
+        # "A) Patient is >= 18 years of age; AND" typeset as a paragraph, not a list item.
+        if not is_pointer(text):
+            ctype = "listing" if is_negative(gov.stance) else "criterion"
+            _add(st, block, text, gov.drug, gov.stance, ctype, [gov.text], gov.indication)
+        return
+    # The whole-paragraph search is a superset of the per-sentence one: most paragraphs
+    # fail it and are never split into sentences.
+    if ctx is not None and _LIMITATION_RE.search(text):
+        sents = sentences(text)
+        for sentence in sents:
+            if _LIMITATION_RE.search(sentence) and not is_pointer(sentence):
+                _add(st, block, sentence, ctx.drug, ctx.stance, "limitation", [ctx.text])
+                if introduces and sentence is sents[-1]:
+                    # "Approve for 6 months if the patient meets ALL of the following:"
+                    st.gov = ctx
+                    return
+    st.preamble_texts.append(text)
     if introduces:
         st.gov = None  # it introduces a list of its own
 
@@ -275,7 +320,7 @@ def _on_list_item(st: _State, blocks: list[Block], index: int) -> None:
         if _GROUP_RE.match(text):
             return
         drug = first_drug(text)
-        stance = classify(text)
+        stance = classify(text) if drug is not None else None
         if (
             drug is not None
             and stance is not None
@@ -302,8 +347,9 @@ def _on_list_item(st: _State, blocks: list[Block], index: int) -> None:
     if _statement(st, block, text):
         st.gov = st.gov if _INTRODUCES_RE.search(text) else None
         return
-    if st.preamble is not None and not is_pointer(text) and not is_anesthesia_use(text):
-        _add(st, block, text, drug, st.preamble, "listing", [])
+    preamble = _preamble(st)
+    if preamble is not None and not is_pointer(text) and not is_anesthesia_use(text):
+        _add(st, block, text, drug, preamble, "listing", [])
 
 
 def gov_is_parent(blocks: list[Block], index: int) -> bool:
@@ -373,9 +419,14 @@ def _on_row(st: _State, blocks: list[Block], index: int) -> None:
         return
     cell = cells[col]
     header = block.columns[col] if col < len(block.columns) else ""
-    if _DESCRIPTION_COL_RE.match(header) or is_pointer(cell) or is_anesthesia_use(cell):
+    if is_pointer(cell) or is_anesthesia_use(cell):
         return
-    stance = _row_stance(st, blocks, index, cells, col, header)
+    flagged = _flag_stance(cells, block.columns, col)
+    # A code table's description column names the drug without saying anything about its
+    # coverage, unless another column of the row flags a requirement ("PA required: Yes").
+    if flagged is None and _DESCRIPTION_COL_RE.match(header):
+        return
+    stance = flagged or _row_stance(st, blocks, index, cells, col, header)
     if stance is None:
         return
     _add(st, block, cell, drug, stance, "listing", [header] if header else [])
@@ -384,6 +435,37 @@ def _on_row(st: _State, blocks: list[Block], index: int) -> None:
         st.footnotes[marker] = _Statement(
             drug, stance, strip_footnote(cell), None, len(block.heading_path)
         )
+
+
+_YES_RE = re.compile(r"^\s*(?:yes|y|x|required|✓|✔)\s*$", re.I)
+_NO_RE = re.compile(r"^\s*(?:no|n|not required|none)\s*$", re.I)
+
+
+def _flag_stance(cells: list[str], columns: list[str], col: int) -> str | None:
+    """Stance of a yes/no flag cell, read from its column header ("Prior Authorization
+    Required: Yes"). "No" under a PA or step-therapy column means no such requirement."""
+    for i, cell in enumerate(cells):
+        if i == col or i >= len(columns) or not cell:
+            continue
+        if _YES_RE.match(cell):
+            stance = classify(columns[i]) or _requirement_column(columns[i])
+            if stance:
+                return stance
+        elif _NO_RE.match(cell):
+            stance = classify(columns[i]) or _requirement_column(columns[i])
+            if stance in ("prior_authorization", "step_therapy"):
+                return "covered"
+    return None
+
+
+def _requirement_column(header: str) -> str | None:
+    """A bare requirement column ("PA", "Prior Authorization", "Step Therapy")."""
+    low = header.strip().lower()
+    if re.fullmatch(r"(?:pa|prior auth(?:ori[sz]ation)?|precert(?:ification)?)\??", low):
+        return "prior_authorization"
+    if re.fullmatch(r"(?:st|step therapy)\??", low):
+        return "step_therapy"
+    return None
 
 
 def _row_stance(
@@ -399,8 +481,9 @@ def _row_stance(
         stance = classify(text) if text else None
         if stance:
             return stance
-    if st.preamble is not None:
-        return st.preamble
+    preamble = _preamble(st)
+    if preamble is not None:
+        return preamble
     for heading in reversed(blocks[index].heading_path):
         stance = classify(heading)
         if stance:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .clauses import select_clauses
 from .cmsjson import JsonError, read_cms_json
@@ -17,7 +18,7 @@ from .text import clean
 
 # Bump whenever extraction output changes for the same bytes: stored extractions with an
 # older version are recomputed by ``policywatch reextract``.
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 
 _CHARSET_RE = re.compile(r"charset=([\w.:-]+)", re.I)
 
@@ -46,13 +47,15 @@ def extract(body: bytes, content_type: str | None = None, url: str | None = None
     fmt = sniff_format(body, content_type)
     page_title: str | None = None
     facts = Facts()
+    text_of: Callable[[], str]
     try:
         if fmt == "pdf":
-            blocks, _pages, text = blocks_from_pdf(body)
+            blocks, _pages, pdf_text = blocks_from_pdf(body)
+            text_of = lambda: pdf_text  # noqa: E731
         elif fmt == "json":
             cms = read_cms_json(body)
             blocks = cms.blocks
-            text = "\n".join(b.text for b in blocks)
+            text_of = lambda: "\n".join(b.text for b in blocks)  # noqa: E731
             facts = Facts(
                 cms.title,
                 cms.number,
@@ -67,7 +70,7 @@ def extract(body: bytes, content_type: str | None = None, url: str | None = None
                 )
         else:
             m = _CHARSET_RE.search(content_type or "")
-            blocks, page_title, text = blocks_from_html(body, m.group(1) if m else None)
+            blocks, page_title, text_of = blocks_from_html(body, m.group(1) if m else None)
     except (PdfError, JsonError) as exc:
         return Extraction(outcome="unparseable", format=fmt, message=str(exc))
     except (ValueError, LookupError) as exc:  # undecodable charset, parser refusal
@@ -86,12 +89,14 @@ def extract(body: bytes, content_type: str | None = None, url: str | None = None
         blocks=blocks,
         clauses=clauses,
         summaries=summarise(clauses, blocks),
-        text_length=len(text),
     )
     if clauses:
+        # The blocks' text (what the clauses were read from), without a second pass over
+        # the raw document.
+        result.text_length = sum(map(len, [b.text for b in blocks])) + max(0, len(blocks) - 1)
         result.message = f"{len(clauses)} clause(s)"
         return result
-    text = clean(text)
+    text = clean(text_of())
     result.text_length = len(text)
     failure = page_failure(text, facts.title)
     if failure:

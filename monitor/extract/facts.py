@@ -35,6 +35,8 @@ _INLINE_NUMBER_RE = re.compile(
     r"(?:number|no\.?|#|id)\s*:?\s*([A-Z0-9][A-Z0-9.:\-]*\d[A-Z0-9.:\-]*)",
     re.I,
 )
+# A bare "Code" column holds billing codes, never the policy's own number.
+_CODE_COLUMNS = frozenset({"code", "codes", "id"})
 _EFFECTIVE_RE = re.compile(r"\beffective\b", re.I)
 _ORIGINAL_RE = re.compile(r"\boriginal\b|\borig\b", re.I)
 _REVIEWED_RE = re.compile(
@@ -101,9 +103,17 @@ def _label_value(text: str) -> tuple[str, str] | None:
 
 
 def _policy_id(value: str) -> str | None:
-    token = value.split()[0].strip(".,;") if value.split() else ""
+    tokens = [t.strip(".,;") for t in value.split()[:2]]
+    token = tokens[0] if tokens else ""
     if re.search(r"\d", token) and len(token) <= 30:
         return token
+    # "IP 0312": a short upper-case prefix written apart from its number.
+    if (
+        len(tokens) == 2
+        and re.fullmatch(r"[A-Z]{1,4}", token)
+        and re.fullmatch(r"\d[\w.-]*", tokens[1])
+    ):
+        return f"{token} {tokens[1]}"
     return None
 
 
@@ -122,7 +132,13 @@ def extract_facts(blocks: list[Block], fallback_title: str | None = None) -> Fac
             continue
         pairs: list[tuple[str, str]] = []
         if block.kind == "table_row" and len(block.cells) >= 2:
-            pairs = [(block.cells[0], block.cells[1])]
+            # Header tables put "Label: value" in each cell; two-column ones put the label in
+            # the first cell and the value in the second.
+            for cell in block.cells:
+                lv = _label_value(cell)
+                if lv:
+                    pairs.append(lv)
+            pairs.append((block.cells[0], block.cells[1]))
             if block.columns and len(block.columns) == len(block.cells):
                 pairs += list(zip(block.columns, block.cells, strict=True))
         else:
@@ -151,7 +167,12 @@ def extract_facts(blocks: list[Block], fallback_title: str | None = None) -> Fac
 def _apply(facts: Facts, label: str, value: str) -> None:
     if _NEXT_RE.search(label):
         return
-    if facts.policy_number is None and _NUMBER_LABEL_RE.match(label) and len(label) > 1:
+    if (
+        facts.policy_number is None
+        and _NUMBER_LABEL_RE.match(label)
+        and len(label) > 1
+        and label.strip().lower() not in _CODE_COLUMNS
+    ):
         ident = _policy_id(value)
         if ident:
             facts.policy_number = ident

@@ -9,13 +9,13 @@ drug, whose cells must be aligned with their column headers through row/col span
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from bs4 import BeautifulSoup
 from bs4.element import Tag
 from lxml import etree
 
-from .drugs import ANY_DRUG_RE
+from .drugs import mentions_drug
 from .model import Block, BlockKind
 from .text import clean
 
@@ -222,10 +222,11 @@ def strip_site_frame(root: etree._Element) -> None:
 
 def blocks_from_html(
     body: bytes, charset: str | None = None
-) -> tuple[list[Block], str | None, str]:
-    """Blocks of the page's content, the <title>, and the content's raw text.
+) -> tuple[list[Block], str | None, Callable[[], str]]:
+    """Blocks of the page's content, the <title>, and a function giving the content's raw text.
 
-    The raw text is not whitespace-collapsed: it is only read for pages without clauses.
+    The raw text is not whitespace-collapsed and is only read for pages without clauses, so
+    it is computed on demand.
     """
     root = parse(body, charset)
     page_title = title_of(root)
@@ -235,7 +236,7 @@ def blocks_from_html(
     builder = _Builder()
     builder.walk(content)
     builder.flush()
-    return builder.blocks, page_title, text_of(content)
+    return builder.blocks, page_title, lambda: text_of(content)
 
 
 def blocks_from_fragment(fragment: str, heading_path: list[str] | None = None) -> list[Block]:
@@ -259,9 +260,11 @@ _SEPARATING = frozenset(_BLOCK_TAGS | {"br"})
 def _inline_text(el: etree._Element, skip: frozenset[str] = frozenset()) -> str:
     """Text of an element as read on screen, without the sub-elements named in ``skip``."""
     if len(el) == 0:
-        return clean(el.text or "")
+        text = el.text
+        return clean(text) if text else ""
     # Fast path: purely inline content, where lxml's C text serialisation reads it right.
-    if not any(isinstance(d.tag, str) and d.tag in _SEPARATING for d in el.iterdescendants()):
+    # iterdescendants(*tags) filters in C: no Python object per inline descendant.
+    if next(el.iterdescendants(*_SEPARATING), None) is None:
         return clean(text_of(el))
     parts: list[str] = []
 
@@ -319,14 +322,16 @@ class _Builder:
         cells: list[str] | None = None,
     ) -> int:
         path = self._path if self._path is not None else self.path()
-        self.blocks.append(
-            Block(kind, text, path, level, columns or [], cells or [], parent, group)
-        )
-        return len(self.blocks) - 1
+        blocks = self.blocks
+        blocks.append(Block(kind, text, path, level, columns or [], cells or [], parent, group))
+        return len(blocks) - 1
 
     def flush(self) -> None:
-        text = clean("".join(self.pending))
-        self.pending = []
+        pending = self.pending
+        if not pending:
+            return
+        text = clean("".join(pending)) if len(pending) > 1 else clean(pending[0])
+        pending.clear()
         if text:
             self.emit("paragraph", text)
 
@@ -343,19 +348,22 @@ class _Builder:
 
     # -- walk --------------------------------------------------------------------------------
     def walk(self, el: etree._Element) -> None:
+        pending = self.pending
         if el.text:
-            self.pending.append(el.text)
+            pending.append(el.text)
         for child in el:
-            tag = child.tag if isinstance(child.tag, str) else ""
+            tag = child.tag  # a function for comments / entities: hashable, never a block tag
             if tag in _BLOCK_TAGS:
-                self.flush()
+                if pending:
+                    self.flush()
                 self.block(child, tag)
             elif tag == "br":
-                self.pending.append(" ")
-            elif tag:
-                self.pending.append(_inline_text(child))
-            if child.tail:
-                self.pending.append(child.tail)
+                pending.append(" ")
+            elif isinstance(tag, str):
+                pending.append(_inline_text(child))
+            tail = child.tail
+            if tail:
+                pending.append(tail)
 
     def block(self, el: etree._Element, tag: str) -> None:
         if tag in _HEADINGS:
@@ -366,12 +374,10 @@ class _Builder:
             self.table(el)
         elif tag == "dl":
             self.definitions(el)
-        elif tag in ("p", "dt", "dd", "figcaption", "caption", "summary") or not _has_block_child(
-            el
-        ):
+        elif tag in _TEXT_TAGS or not _has_block_child(el):
             text = _inline_text(el)
             if text:
-                if _looks_like_heading(el, text):
+                if len(el) and _looks_like_heading(el, text):
                     self.heading(5, text.rstrip(":"))
                 else:
                     self.emit("paragraph", text)
@@ -389,6 +395,8 @@ class _Builder:
             index = parent
             if text:
                 index = self.emit("list_item", text, level=level, parent=parent, group=group)
+            if not len(li):
+                continue
             for sub in li.iter("ul", "ol", "table", "dl"):
                 if sub.getparent() is not li and _nearest_li(sub) is not li:
                     continue
@@ -421,24 +429,22 @@ class _Builder:
             text = _inline_text(caption)
             if text:
                 self.emit("paragraph", text, group=group)
-        if ANY_DRUG_RE.search(text_of(el)):
+        if mentions_drug(text_of(el)):
             rows = _rows_bs(etree.tostring(el, encoding="unicode"))
         else:
             rows = _rows_lxml(el)
         header: list[str] = []
+        path = self._path if self._path is not None else self.path()
+        append = self.blocks.append
         for is_header, cells in rows:
             if is_header and not header:
                 header = cells
                 continue
             if not any(cells):
                 continue
-            self.emit(
-                "table_row",
-                " | ".join(c for c in cells if c),
-                columns=header,
-                cells=cells,
-                group=group,
-            )
+            # Rows are the bulk of large code tables: build the blocks inline.
+            text = " | ".join([c for c in cells if c])
+            append(Block("table_row", text, path, 0, header, cells, -1, group))
 
 
 def _nearest_li(el: etree._Element) -> etree._Element | None:
@@ -448,8 +454,11 @@ def _nearest_li(el: etree._Element) -> etree._Element | None:
     return parent
 
 
+_TEXT_TAGS = frozenset({"p", "dt", "dd", "figcaption", "caption", "summary"})
+
+
 def _has_block_child(el: etree._Element) -> bool:
-    return any(isinstance(c.tag, str) and c.tag in _BLOCK_TAGS for c in el.iterdescendants())
+    return len(el) > 0 and next(el.iterdescendants(*_BLOCK_TAGS), None) is not None
 
 
 def _looks_like_heading(el: etree._Element, text: str) -> bool:
@@ -465,9 +474,20 @@ def _looks_like_heading(el: etree._Element, text: str) -> bool:
 def _rows_lxml(table: etree._Element) -> Iterator[tuple[bool, list[str]]]:
     """Rows of a table without drug content: cell texts, header flag from <th>."""
     for tr in table.iter("tr"):
-        cells = [c for c in tr if isinstance(c.tag, str) and c.tag in ("td", "th")]
-        is_header = bool(cells) and all(c.tag == "th" for c in cells)
-        yield is_header, [_inline_text(c) for c in cells]
+        texts: list[str] = []
+        is_header = True
+        for c in tr:
+            tag = c.tag
+            if tag == "td":
+                is_header = False
+            elif tag != "th":
+                continue
+            if len(c):
+                texts.append(_inline_text(c))
+            else:
+                text = c.text
+                texts.append(clean(text) if text else "")
+        yield is_header and bool(texts), texts
 
 
 def _rows_bs(fragment: str) -> Iterator[tuple[bool, list[str]]]:

@@ -55,7 +55,7 @@ GOOD_OUTCOMES: frozenset[str] = frozenset({"ok", "no_drug_content"})
 BlockKind = Literal["heading", "paragraph", "list_item", "table_row"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """One ordered text block of the document."""
 

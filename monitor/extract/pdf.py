@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from ctypes import byref, c_double, c_int, create_string_buffer
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -53,6 +54,10 @@ def read_lines(body: bytes) -> tuple[list[_Line], int]:
     except pdfium.PdfiumError as exc:
         raise PdfError(str(exc)) from exc
     lines: list[_Line] = []
+    # One set of out-parameters for every char-box call, and the raw pdfium functions:
+    # the helper method allocates four ctypes doubles per call.
+    left, right, low, high = c_double(), c_double(), c_double(), c_double()
+    char_box = pdfium_c.FPDFText_GetCharBox
     try:
         pages = len(doc)
         for pno in range(pages):
@@ -64,19 +69,40 @@ def read_lines(body: bytes) -> tuple[list[_Line], int]:
             pos = 0
             for piece in text.split("\r\n"):
                 stripped = piece.rstrip()
-                lead = len(piece) - len(piece.lstrip())
-                if stripped.strip():
+                if stripped and not stripped.isspace():
+                    lead = len(stripped) - len(stripped.lstrip())
                     first = pos + lead
                     last = pos + len(stripped) - 1
-                    x0, _, _, top = tp.get_charbox(first)
-                    _, bottom, x1, _ = tp.get_charbox(last)
-                    size = pdfium_c.FPDFText_GetFontSize(raw, first)
+                    char_box(raw, first, left, right, low, high)
+                    x0, top = left.value, high.value
+                    char_box(raw, last, left, right, low, high)
+                    x1, bottom = right.value, low.value
+                    # Bullets are often drawn in a larger or symbol font: read the size of
+                    # the first character after the marker, so a bullet line and its
+                    # wrapped continuation lines have the same size.
+                    bullet = _BULLET_RE.match(stripped)
+                    sized = first
+                    if bullet is not None:
+                        after = len(stripped) - len(stripped[bullet.end() :].lstrip())
+                        if after < len(stripped):
+                            sized = pos + after
+                    size = pdfium_c.FPDFText_GetFontSize(raw, sized)
                     # A line is bold only when it ends bold too: "Policy Number" labels are
                     # bold but their values are not, and such lines are not headings.
                     weight = min(
                         pdfium_c.FPDFText_GetFontWeight(raw, first),
                         pdfium_c.FPDFText_GetFontWeight(raw, last),
                     )
+                    if (
+                        weight < 600
+                        and len(stripped) < 80
+                        and not stripped.endswith((".", ";", ","))
+                        and bullet is None
+                    ):
+                        # Standard-14 and many embedded fonts report no weight: the font
+                        # name ("Helvetica-Bold", "Arial,Bold") says it. Only short lines
+                        # can be headings, so only they pay for the name look-up.
+                        weight = 700 if _bold_name(raw, first) and _bold_name(raw, last) else 0
                     lines.append(
                         _Line(
                             text=stripped.strip(),
@@ -96,6 +122,48 @@ def read_lines(body: bytes) -> tuple[list[_Line], int]:
     finally:
         doc.close()
     return lines, pages
+
+
+_NAME_BUF = create_string_buffer(128)
+_FLAGS = c_int()
+_BOLD_NAME_RE = re.compile(rb"bold|black|heavy|semibold|demi", re.I)
+
+
+def _bold_name(raw: object, index: int) -> bool:
+    """Is the character at ``index`` set in a font whose name says bold?"""
+    n = pdfium_c.FPDFText_GetFontInfo(raw, index, _NAME_BUF, 128, byref(_FLAGS))
+    return bool(n) and bool(_BOLD_NAME_RE.search(_NAME_BUF.value))
+
+
+_LONE_BULLET_RE = re.compile(r"^[•·▪◦●○■□➢►◆❖✓➤–-]$")
+
+
+def _join_lone_bullets(lines: list[_Line]) -> list[_Line]:
+    """Glue a bullet glyph that pdfium reads as a line of its own to the text it marks.
+
+    A bullet drawn in another font or at another baseline comes out as "•" alone, followed
+    by the item text on the next line.
+    """
+    out: list[_Line] = []
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if (
+            nxt is not None
+            and _LONE_BULLET_RE.match(ln.text)
+            and nxt.page == ln.page
+            and abs(nxt.y - ln.y) < max(ln.size, nxt.size) * 1.2
+            and nxt.x0 > ln.x0
+        ):
+            nxt.text = f"{ln.text} {nxt.text}"
+            nxt.x0 = ln.x0
+            out.append(nxt)
+            i += 2
+            continue
+        out.append(ln)
+        i += 1
+    return out
 
 
 def _drop_running(lines: list[_Line], pages: int) -> list[_Line]:
@@ -123,21 +191,31 @@ def _drop_running(lines: list[_Line], pages: int) -> list[_Line]:
 def blocks_from_pdf(body: bytes) -> tuple[list[Block], int, str]:
     """Blocks of a PDF, its page count, and its full text (for page-level checks)."""
     lines, pages = read_lines(body)
-    lines = _drop_running(lines, pages)
+    lines = _join_lone_bullets(_drop_running(lines, pages))
     if not lines:
         return [], pages, ""
     body_size = Counter(ln.size for ln in lines).most_common(1)[0][0]
     right = Counter(round(ln.x1 / 6) * 6 for ln in lines if ln.size == body_size)
     right_edge = max((x for x, n in right.items() if n >= 2), default=max(ln.x1 for ln in lines))
-    vocab = _vocabulary(lines)
-    return _assemble(lines, body_size, right_edge, vocab), pages, "\n".join(ln.text for ln in lines)
+    text = "\n".join([ln.text for ln in lines])
+    vocab = _Vocabulary(text)
+    return _assemble(lines, body_size, right_edge, vocab), pages, text
 
 
-def _vocabulary(lines: list[_Line]) -> set[str]:
-    words: set[str] = set()
-    for ln in lines:
-        words.update(w.lower() for w in re.findall(r"[A-Za-z]{3,}", ln.text))
-    return words
+_WORD_RE = re.compile(r"[a-z]{3,}")
+
+
+class _Vocabulary:
+    """The document's words, collected only if a hyphenated line break needs them."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._words: set[str] | None = None
+
+    def __contains__(self, word: object) -> bool:
+        if self._words is None:
+            self._words = set(_WORD_RE.findall(self._text.lower()))
+        return word in self._words
 
 
 def _is_heading(ln: _Line, body_size: float) -> bool:
@@ -147,7 +225,7 @@ def _is_heading(ln: _Line, body_size: float) -> bool:
 
 
 def _assemble(
-    lines: list[_Line], body_size: float, right_edge: float, vocab: set[str]
+    lines: list[_Line], body_size: float, right_edge: float, vocab: _Vocabulary
 ) -> list[Block]:
     blocks: list[Block] = []
     headings: list[tuple[float, str]] = []
@@ -157,9 +235,12 @@ def _assemble(
     cur_level = 0
     prev: _Line | None = None
     list_xs: list[float] = []
+    # Blocks under one heading share one path list (rebuilt, never mutated, when the
+    # headings change), so later passes can classify each distinct path once.
+    path: list[str] = []
 
     def flush() -> None:
-        nonlocal cur, cur_kind
+        nonlocal cur, cur_kind, path
         if cur and cur_kind == "heading":
             text = clean(" ".join(cur))
             size = prev.size if prev else body_size
@@ -174,6 +255,7 @@ def _assemble(
                 )
             )
             headings.append((size, text))
+            path = [h for _, h in headings]
         elif cur:
             text = clean(" ".join(cur))
             kind: BlockKind = "list_item" if cur_kind == "list_item" else "paragraph"
@@ -181,7 +263,7 @@ def _assemble(
                 Block(
                     kind=kind,
                     text=text,
-                    heading_path=[h for _, h in headings],
+                    heading_path=path,
                     level=cur_level if kind == "list_item" else 0,
                 )
             )
@@ -249,7 +331,7 @@ def _glue(parts: list[str]) -> str:
     return out
 
 
-def _dehyphenate(last: str, nxt: str, vocab: set[str]) -> str:
+def _dehyphenate(last: str, nxt: str, vocab: _Vocabulary) -> str:
     """Repair a word broken at a line end: drop the hyphen only when the joined word is known.
 
     "treat-" + "ment" -> "treatment" (the document uses "treatment" elsewhere), but

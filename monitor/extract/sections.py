@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .drugs import ANY_DRUG_RE
+from .drugs import mentions_drug
 
 COVERAGE = "coverage"
 CONTEXT = "context"
@@ -57,7 +57,7 @@ def classify_heading(heading: str) -> str:
         if pattern.search(text):
             # A heading that names the drug is the document's or a product's title
             # ("Billing and Coding: Esketamine"), never a context section.
-            if kind == CONTEXT and ANY_DRUG_RE.search(text):
+            if kind == CONTEXT and mentions_drug(text):
                 return NEUTRAL
             return kind
     return NEUTRAL

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SPACE_RE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
 
@@ -15,6 +14,26 @@ def clean(text: str) -> str:
     # str.split() is several times faster than a regex and splits on Unicode spaces too.
     if "\u00ad" in text:
         text = text.replace("\u00ad", "")
+    # Most block texts are already clean: ASCII (a flag check) without double or edge spaces
+    # and without any of the ASCII characters str.split() treats as whitespace needs no
+    # split/join. Single-character substring tests are memchr scans, several times faster
+    # than isprintable() or a character-class regex.
+    if (
+        text.isascii()
+        and "  " not in text
+        and "\n" not in text
+        and "\t" not in text
+        and "\r" not in text
+        and text[:1] != " "
+        and text[-1:] != " "
+        and "\x0b" not in text
+        and "\x0c" not in text
+        and "\x1c" not in text
+        and "\x1d" not in text
+        and "\x1e" not in text
+        and "\x1f" not in text
+    ):
+        return text
     return " ".join(text.split())
 
 
@@ -23,8 +42,10 @@ def norm(text: str) -> str:
 
     Mirrors the corpus normalisation so clause texts compare the way the scorer compares them.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).translate(_DASHES)
-    return _SPACE_RE.sub("", text.replace("\u00ad", "").lower())
+    if not text.isascii():  # NFKC, quotes, dashes and soft hyphens are all non-ASCII
+        text = unicodedata.normalize("NFKC", text).translate(_QUOTES).translate(_DASHES)
+        text = text.replace("\u00ad", "")
+    return "".join(text.lower().split())
 
 
 # A sentence ends at . ! ? followed by space and an upper-case letter, digit or opening bracket.
@@ -61,16 +82,43 @@ _LEADING_MARKER = re.compile(
 _FOOTNOTE_MARKER = re.compile(r"^\s*(?:\*+|[†‡§¶]+)\s*|\s*(?:\*+|[†‡§¶]+)\s*$")
 
 
+def _may_end_with_connector(text: str) -> bool:
+    """Cheap pre-check for :data:`_TRAILING_CONNECTOR` (a regex anchored at the end is
+    tried from every whitespace position, so most texts are better rejected here)."""
+    tail = text.rstrip()
+    if tail[-1:] in (".", ";", ","):
+        tail = tail[:-1].rstrip()
+    tail = tail[-3:].lower()
+    return tail.endswith("or") or tail == "and"
+
+
+def _connector_match(text: str) -> tuple[int, str] | None:
+    """(start, connector) of :data:`_TRAILING_CONNECTOR` in ``text``, searched in the tail.
+
+    The pattern has no look-behind, so a match found inside the last 40 characters that
+    does not start at the tail's first character is the same match as in the whole text.
+    """
+    if not _may_end_with_connector(text):
+        return None
+    offset = max(0, len(text) - 40)
+    m = _TRAILING_CONNECTOR.search(text, offset)
+    if m is None or (m.start() == offset and offset):
+        m = _TRAILING_CONNECTOR.search(text)
+    return (m.start(), m.group(1)) if m else None
+
+
 def trailing_connector(text: str) -> str | None:
     """The connector ("and"/"or") that ends a criterion line, if any."""
-    m = _TRAILING_CONNECTOR.search(text)
-    return m.group(1).lower() if m else None
+    m = _connector_match(text)
+    return m[1].lower() if m else None
 
 
 def strip_connector(text: str) -> str:
     """Drop a trailing connector and the punctuation before it."""
-    text = _TRAILING_CONNECTOR.sub("", text).rstrip()
-    return text.rstrip(";,").rstrip()
+    m = _connector_match(text)
+    if m is not None:
+        text = text[: m[0]]
+    return text.rstrip().rstrip(";,").rstrip()
 
 
 def is_connector(text: str) -> bool:
@@ -83,12 +131,26 @@ def strip_marker(text: str) -> str:
     return _LEADING_MARKER.sub("", text, count=1)
 
 
+_FOOTNOTE_CHARS = "*†‡§¶"
+_FOOTNOTE_END_RE = re.compile(r"(\*+|[†‡§¶]+)\s*$")
+_FOOTNOTE_START_RE = re.compile(r"^\s*(\*+|[†‡§¶]+)")
+
+
+def _has_footnote_edge(text: str) -> bool:
+    stripped = text.strip()
+    return bool(stripped) and (stripped[0] in _FOOTNOTE_CHARS or stripped[-1] in _FOOTNOTE_CHARS)
+
+
 def strip_footnote(text: str) -> str:
     """Drop footnote symbols at either end ("Spravato nasal spray **")."""
+    if not _has_footnote_edge(text):
+        return text.strip()
     return _FOOTNOTE_MARKER.sub("", text).strip()
 
 
 def footnote_marker(text: str) -> str | None:
     """The footnote symbol that ends (or starts) a text, e.g. "**" or "†"."""
-    m = re.search(r"(\*+|[†‡§¶]+)\s*$", text) or re.match(r"^\s*(\*+|[†‡§¶]+)", text)
+    if not _has_footnote_edge(text):
+        return None
+    m = _FOOTNOTE_END_RE.search(text) or _FOOTNOTE_START_RE.match(text)
     return m.group(1) if m else None
