@@ -6,16 +6,14 @@ one request at a time per site, delays, the configured User-Agent and contact.
 
 from __future__ import annotations
 
-import multiprocessing
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from crawler.checks import CheckResult
 from crawler.proposals import Proposal
 from crawler.registry import PolicySource
-from crawler.runner import CrawlError, scrapy_settings
+from crawler.runner import CrawlError, in_child, scrapy_settings
 from monitor.config import Config
 
 T = TypeVar("T")
@@ -59,28 +57,6 @@ def run_spider_here(
     run.empty_details = list(getattr(spider, "empty_details", []))
     run.stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
     return run
-
-
-def _child(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], q: Any) -> None:
-    try:
-        q.put(("ok", fn(*args, **kwargs)))
-    except BaseException as exc:  # report everything to the parent, which decides
-        q.put(("error", f"{exc}\n{traceback.format_exc()}"))
-
-
-def in_child(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call ``fn`` in a forked child process and return its (picklable) result."""
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(fn, args, kwargs, queue))
-    proc.start()
-    try:
-        status, payload = queue.get()
-    finally:
-        proc.join()
-    if status != "ok":
-        raise CrawlError(f"spider failed: {payload}")
-    return payload
 
 
 def discover_in_child(cfg: Config, indexes: Sequence[PolicySource], **overrides: Any) -> SpiderRun:

@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from crawler.registry import PolicySource
 from monitor.config import Config
 from storage.db import Database
 from storage.repo import sync_sources
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -144,21 +146,22 @@ def crawl_here(
 
 
 def _child(
-    cfg: Config, source_ids: list[str], progress: bool, overrides: dict[str, Any], queue: Any
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], queue: Any
 ) -> None:
     try:
-        queue.put(("ok", crawl_here(cfg, source_ids, progress=progress, **overrides)))
+        queue.put(("ok", fn(*args, **kwargs)))
     except BaseException as exc:  # report everything to the parent, which decides
         queue.put(("error", f"{exc}\n{traceback.format_exc()}"))
 
 
-def crawl_in_child(
-    cfg: Config, source_ids: Sequence[str], *, progress: bool = False, **overrides: Any
-) -> CrawlSummary:
-    """Crawl in a forked child process, so the caller can crawl again later."""
+def in_child(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call ``fn`` in a forked child process and return its (picklable) result.
+
+    Anything that starts Scrapy goes through here, so the caller can crawl again later.
+    """
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(cfg, list(source_ids), progress, overrides, queue))
+    proc = ctx.Process(target=_child, args=(fn, args, kwargs, queue))
     proc.start()
     try:
         status, payload = queue.get()
@@ -166,8 +169,14 @@ def crawl_in_child(
         proc.join()
     if status != "ok":
         raise CrawlError(f"crawl failed: {payload}")
-    assert isinstance(payload, CrawlSummary)
-    return payload
+    return cast(T, payload)
+
+
+def crawl_in_child(
+    cfg: Config, source_ids: Sequence[str], *, progress: bool = False, **overrides: Any
+) -> CrawlSummary:
+    """Crawl in a forked child process, so the caller can crawl again later."""
+    return in_child(crawl_here, cfg, list(source_ids), progress=progress, **overrides)
 
 
 class _ProgressBar:

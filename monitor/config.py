@@ -37,6 +37,7 @@ class CrawlSettings:
 class ScheduleSettings:
     cycle: str = "0 6 * * *"  # daily at 06:00 UTC
     digest: str = "0 7 * * 1"  # Mondays at 07:00 UTC
+    discover: str = "0 5 * * 1"  # Mondays at 05:00 UTC: scan index pages for new documents
     misfire_grace_seconds: int = 3600
     lock_url: str = ""  # Redis URL: one cycle at a time across hosts; empty = this process only
     lock_ttl_seconds: int = 6 * 3600
@@ -59,6 +60,8 @@ class ReportSettings:
 class Config:
     database: str = ""
     sources: list[str] = field(default_factory=list)
+    # Loaded on top of whichever registry is in use (e.g. sources accepted from discovery).
+    extra_sources: list[str] = field(default_factory=list)
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
@@ -124,16 +127,16 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
                 if not isinstance(value, str):
                     raise ConfigError(f"{file}: 'database' must be a SQLAlchemy URL string")
                 cfg.database = value
-            elif key == "sources":
+            elif key in ("sources", "extra_sources"):
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise ConfigError(f"{file}: 'sources' must be a list of file paths")
-                cfg.sources = [_relative(base, v) for v in value]
+                    raise ConfigError(f"{file}: {key!r} must be a list of file paths")
+                setattr(cfg, key, [_relative(base, v) for v in value])
             elif key in _SECTIONS:
                 if not isinstance(value, dict):
                     raise ConfigError(f"{file}: [{key}] must be a table")
                 _fill(getattr(cfg, key), value, f"{file}: [{key}]")
             else:
-                allowed = ["database", "sources", *_SECTIONS]
+                allowed = ["database", "sources", "extra_sources", *_SECTIONS]
                 raise ConfigError(f"{file}: unknown key {key!r}; allowed: {', '.join(allowed)}")
     if env.get("POLICYWATCH_DB"):
         cfg.database = env["POLICYWATCH_DB"]

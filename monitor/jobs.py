@@ -51,6 +51,28 @@ def cycle_job(options: dict[str, Any]) -> dict[str, Any]:
     return {"new_versions": result.crawl.new_versions, "events": len(result.events)}
 
 
+def discover_job(options: dict[str, Any]) -> dict[str, int]:
+    """Scan index pages and change notices for new documents; tell operators what was found."""
+    from monitor.discovery import run_discovery
+    from monitor.notify import proposals_message, send_once
+    from storage.db import Database
+
+    cfg = config_from_options(options)
+    sources = load_sources(cfg.sources or None)
+    run = run_discovery(cfg, sources, **options.get("crawl_overrides", {}))
+    if run.new and cfg.notify.operators:
+        db = Database(cfg.db_url)
+        try:
+            with db.session() as session:
+                send_once(
+                    session, proposals_message(run.new), cfg.notify.operators, now=datetime.now(UTC)
+                )
+        finally:
+            db.dispose()
+    log.info("discovery: %d new proposal(s) from %d index page(s)", len(run.new), len(run.indexes))
+    return {"new": len(run.new), "indexes": len(run.indexes)}
+
+
 def digest_job(options: dict[str, Any]) -> dict[str, str]:
     """The weekly digest: reports for the past week, and a note to analysts where they are."""
     from monitor.cycle import digest

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -119,6 +120,40 @@ def deliver(message: Message, urls: Sequence[str]) -> bool:
         if not sender.add(url):
             raise ValueError(f"not a valid Apprise URL: {url!r} (see https://appriseit.com)")
     return bool(sender.notify(title=message.title, body=message.body))
+
+
+def proposals_message(proposals: Sequence[Any]) -> Message:
+    """Operators review what discovery found (`policywatch sources accept ID` adds one)."""
+    msg = Message("operators", f"policywatch: {len(proposals)} new document(s) proposed")
+    for p in proposals:
+        msg.lines.append(f"• {p.proposed_id}: {p.title} ({', '.join(p.drugs)}) {p.url}")
+        msg.keys.append(f"proposal:{p.url}")
+    msg.lines.append(
+        "Review: policywatch sources discover --list; add: policywatch sources accept ID"
+    )
+    return msg
+
+
+def send_once(session: Session, message: Message, urls: Sequence[str], *, now: datetime) -> bool:
+    """Deliver the parts of ``message`` not sent before; record them. False if nothing went."""
+    done = _sent(session, message.keys)
+    keep = [i for i, k in enumerate(message.keys) if k not in done]
+    if not keep:
+        return False
+    fresh = Message(
+        message.audience,
+        message.title,
+        [message.lines[i] for i in keep] + message.lines[len(message.keys) :],
+        [message.keys[i] for i in keep],
+    )
+    if not deliver(fresh, urls):
+        return False
+    for key in fresh.keys:
+        session.add(
+            Notification(key=key[:300], audience=fresh.audience, sent_at=now, title=fresh.title)
+        )
+    session.flush()
+    return True
 
 
 def notify(session: Session, settings: NotifySettings, *, now: datetime) -> list[Message]:

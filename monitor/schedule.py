@@ -20,6 +20,7 @@ from monitor.config import Config
 
 CYCLE_JOB = "policywatch-cycle"
 DIGEST_JOB = "policywatch-digest"
+DISCOVER_JOB = "policywatch-discover"
 
 
 class ScheduleError(ValueError):
@@ -67,6 +68,14 @@ def build_scheduler(
         trigger=digest_trigger or cron(cfg.schedule.digest, "digest"),
         id=DIGEST_JOB,
         name="weekly digest",
+        kwargs={"options": options},
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        "monitor.jobs:discover_job",
+        trigger=cron(cfg.schedule.discover, "discover"),
+        id=DISCOVER_JOB,
+        name="discover new documents on index pages",
         kwargs={"options": options},
         replace_existing=True,
     )

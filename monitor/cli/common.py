@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from crawler.registry import PolicySource, RegistryError, load_sources
+from crawler.registry import PolicySource, RegistryError, load_sources, shipped_registry_files
 from monitor.config import Config, ConfigError, load_config
 from storage.db import Database
 
@@ -27,8 +27,9 @@ class Context:
     source_files: list[str]
 
     def sources(self) -> list[PolicySource]:
+        base = self.source_files or [str(p) for p in shipped_registry_files()]
         try:
-            return load_sources(self.source_files or None)
+            return load_sources([*base, *self.config.extra_sources])
         except RegistryError as exc:
             raise click.ClickException(
                 f"{exc}\nFix the entry, then check with: policywatch sources validate"

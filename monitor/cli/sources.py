@@ -230,7 +230,11 @@ def accept(
 ) -> None:
     """Add proposal PROPOSAL (its id or URL) to a registry file as a validated [[source]]."""
     ctx = make_context(config_path, db_url, sources_files)
-    path = Path(target or (sources_files[0] if sources_files else DEFAULT_USER_REGISTRY))
+    extra = ctx.config.extra_sources
+    path = Path(
+        target
+        or (sources_files[0] if sources_files else extra[0] if extra else DEFAULT_USER_REGISTRY)
+    )
     db = ctx.database()
     try:
         with db.session() as session:
@@ -242,10 +246,10 @@ def accept(
     finally:
         db.dispose()
     console.print(f"[green]accepted[/green] {added.id} -> {path}")
-    if str(path) not in ctx.source_files:
+    if str(path) not in ctx.source_files and str(path) not in extra:
         console.print(
-            f"Crawl it with --sources {path} (alongside your other registry files), "
-            "or list the file under `sources` in policywatch.toml."
+            f'To crawl it, add the file to policywatch.toml: extra_sources = ["{path}"] '
+            "(loaded on top of the registry in use)."
         )
 
 

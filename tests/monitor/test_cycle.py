@@ -15,7 +15,7 @@ from crawler.localsite import LocalSite
 from crawler.registry import load_sources
 from monitor.config import Config
 from monitor.cycle import run_cycle
-from monitor.schedule import CYCLE_JOB, DIGEST_JOB, build_scheduler
+from monitor.schedule import CYCLE_JOB, DIGEST_JOB, DISCOVER_JOB, build_scheduler
 from storage.db import Database
 from storage.models import ChangeEventRecord
 from tests.crawl.helpers import FAST, source, write_registry
@@ -119,5 +119,5 @@ def test_scheduler_runs_two_cycles_and_one_change_results(
     again.start(paused=True)
     ids = sorted(j.id for j in again.get_jobs())
     again.shutdown(wait=False)
-    assert ids == sorted([CYCLE_JOB, DIGEST_JOB])
+    assert ids == sorted([CYCLE_JOB, DIGEST_JOB, DISCOVER_JOB])
     time.sleep(0)  # nothing left running
