@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, get_args
 
 import click
 from sqlalchemy import select
 
 from monitor.changes import detect_changes
 from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.diff.model import Kind
 from storage.models import ChangeEventRecord, Source
 from storage.repo import as_utc
 
-KINDS = (
-    "stance_change",
-    "criteria_change",
-    "added",
-    "removed",
-    "coding_change",
-    "moved",
-    "unavailable",
-)
+KINDS: tuple[str, ...] = get_args(Kind)
 
 
 @click.command()
