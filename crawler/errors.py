@@ -49,7 +49,8 @@ def classify_failure(failure: Failure) -> tuple[str, str, int | None]:
         kind = "http_5xx" if status >= 500 else "http_4xx"
         return kind, f"HTTP {status} from {exc.response.url}", status
     if failure.check(*_DNS):
-        return "dns", f"DNS lookup failed: {exc}", None
+        text = str(exc)
+        return "dns", text if "DNS" in text else f"DNS lookup failed: {text}", None
     if failure.check(*_REFUSED):
         return "refused", "connection refused", None
     if failure.check(*_TIMEOUT):

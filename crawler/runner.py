@@ -6,11 +6,11 @@ Twisted's reactor cannot be restarted inside one process, so anything that crawl
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from crawler.registry import PolicySource
@@ -55,7 +55,11 @@ def scrapy_settings(cfg: Config, source_ids: Sequence[str], **overrides: Any) ->
         ROBOTSTXT_OBEY=crawl.obey_robots,
         POLICYWATCH_DB_URL=cfg.db_url,
         POLICYWATCH_SOURCE_IDS=list(source_ids),
-        LOG_LEVEL="WARNING",
+        # Scrapy's own log (tracebacks of every failed fetch) goes to a file; the console gets
+        # the summary, where each failure is already named with what to do about it.
+        LOG_FILE=str(cfg.log_file),
+        LOG_FILE_APPEND=True,
+        LOG_LEVEL="INFO",
     )
     settings.update(overrides)
     return settings
@@ -112,10 +116,8 @@ def crawl_here(
     from crawler.spiders.policies import PoliciesSpider
 
     settings = scrapy_settings(cfg, source_ids, **overrides)
-    settings.setdefault("LOG_INSTALL_ROOT_HANDLER", not progress)
+    Path(settings["LOG_FILE"]).parent.mkdir(parents=True, exist_ok=True)
     process = CrawlerProcess(settings)
-    if progress:
-        logging.getLogger("scrapy").setLevel(logging.ERROR)
     crawler = process.create_crawler(PoliciesSpider)
     bar = _ProgressBar(len(source_ids)) if progress else None
     if bar is not None:

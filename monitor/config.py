@@ -31,6 +31,7 @@ class CrawlSettings:
     max_bytes: int = 50 * 1024 * 1024
     retries: int = 2
     obey_robots: bool = True
+    log_file: str = ""  # Scrapy's detailed log; empty: <data dir>/logs/crawl.log
 
 
 @dataclass
@@ -71,6 +72,14 @@ class Config:
     @property
     def db_url(self) -> str:
         return self.database or default_db_url()
+
+    @property
+    def log_file(self) -> Path:
+        return (
+            Path(self.crawl.log_file)
+            if self.crawl.log_file
+            else default_data_dir() / "logs" / "crawl.log"
+        )
 
     @property
     def report_dir(self) -> Path:

@@ -30,6 +30,19 @@ def _pg_available() -> str | None:
         return str(exc)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep tests out of the user's data directory (default database, logs, reports)."""
+    home = tmp_path_factory.mktemp("policywatch-home")
+    old = os.environ.get("POLICYWATCH_HOME")
+    os.environ["POLICYWATCH_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("POLICYWATCH_HOME", None)
+    else:
+        os.environ["POLICYWATCH_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """A throwaway PostgreSQL database for this test session; its URL."""

@@ -101,6 +101,8 @@ def report(ctx: object, summary: CrawlSummary, *, per_source: bool, as_json: boo
     for f in summary.failures:
         hint = HINTS.get(f["kind"] or "other", "")
         console.print(f"  [red]✗[/red] {f['source_id']}: {f['error']} [dim]({hint})[/dim]")
+    if summary.failures:
+        console.print(f"[dim]Scrapy's detailed log: {ctx.config.log_file}[/dim]")
 
 
 def _styled(result: str) -> str:
