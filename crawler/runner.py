@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any, TypeVar, cast
 
 from crawler.registry import PolicySource
@@ -141,8 +142,8 @@ def crawl_here(
     if run_id is None:
         reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
         raise CrawlError(
-            f"the crawl did not start (finish reason: {reason}); "
-            + ("; ".join(errors) or "see the log above")
+            f"the crawl did not start (finish reason: {reason}); see {cfg.log_file}; "
+            + "; ".join(errors)
         )
     return summarize_run(cfg, run_id)
 
@@ -156,6 +157,20 @@ def _child(
         queue.put(("error", f"{exc}\n{traceback.format_exc()}"))
 
 
+def _wait_for(proc: Any, queue: Any) -> tuple[str, Any]:
+    """The child's result; if it dies without one (OOM kill, a crash in a C library), say so
+    instead of waiting forever, which would also block every later scheduled cycle."""
+    while True:
+        try:
+            return cast(tuple[str, Any], queue.get(timeout=1.0))
+        except Empty:
+            if proc.exitcode is not None:
+                try:
+                    return cast(tuple[str, Any], queue.get(timeout=1.0))
+                except Empty:
+                    return "error", f"the crawl process died (exit code {proc.exitcode})"
+
+
 def in_child(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call ``fn`` in a forked child process and return its (picklable) result.
 
@@ -166,7 +181,7 @@ def in_child(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     proc = ctx.Process(target=_child, args=(fn, args, kwargs, queue))
     proc.start()
     try:
-        status, payload = queue.get()
+        status, payload = _wait_for(proc, queue)
     finally:
         proc.join()
     if status != "ok":

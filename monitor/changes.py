@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from monitor.diff import DIFFER_VERSION, ChangeEvent, diff_versions
 from monitor.diff.normalize import normalize
-from monitor.extract.model import GOOD_OUTCOMES, Extraction
+from monitor.extract.model import Extraction
 from monitor.extraction_jobs import ensure_extraction
-from storage.models import ChangeEventRecord, ExtractionRecord, Snapshot, Source
+from storage.models import ChangeEventRecord, Quarantine, Snapshot, Source
+
+log = logging.getLogger("policywatch.changes")
 
 # A good version whose coverage equals one seen this recently is a flip back, not news.
 FLAP_WINDOW = timedelta(days=14)
@@ -31,6 +34,7 @@ class DiffStats:
     versions: int = 0
     events: list[ChangeEventRecord] = field(default_factory=list)
     flaps: int = 0
+    errors: list[str] = field(default_factory=list)
 
 
 def coverage_fingerprint(ext: Extraction) -> str:
@@ -63,23 +67,30 @@ def structure_lost(before: Extraction, after: Extraction) -> str | None:
 def _last_good_before(
     session: Session, source_id: str, upto: int | None
 ) -> tuple[Snapshot, Extraction] | None:
+    """The newest snapshot up to ``upto`` that the current extractor reads as a good version
+    and that the diff job did not quarantine."""
     if upto is None:
         return None
+    quarantined = select(Quarantine.snapshot_id)
     stmt = (
         select(Snapshot)
-        .join(ExtractionRecord, ExtractionRecord.snapshot_id == Snapshot.id)
         .where(
             Snapshot.source_id == source_id,
             Snapshot.id <= upto,
-            ExtractionRecord.outcome.in_(GOOD_OUTCOMES),
+            Snapshot.id.not_in(quarantined),
         )
         .order_by(Snapshot.id.desc())
-        .limit(1)
     )
-    snap = session.scalars(stmt).first()
-    if snap is None:
-        return None
-    return snap, ensure_extraction(session, snap, now=snap.fetched_at)
+    for snap in session.scalars(stmt):
+        ext = ensure_extraction(session, snap, now=snap.fetched_at)
+        if ext.good:
+            return snap, ext
+    return None
+
+
+def _quarantine(session: Session, snap: Snapshot, reason: str, now: datetime) -> None:
+    if session.get(Quarantine, snap.id) is None:
+        session.add(Quarantine(snapshot_id=snap.id, reason=reason, detected_at=now))
 
 
 def _recent_fingerprints(
@@ -140,7 +151,8 @@ def diff_source(
         stats.versions += 1
         lost = structure_lost(last_ext, ext) if last_ext is not None and ext.good else None
         if lost:
-            # History-based, so not stored in the (pure, per-document) extraction record.
+            # History-based, so kept beside the (pure, per-document) extraction record.
+            _quarantine(session, snap, lost, now)
             ext = dataclasses.replace(ext, outcome="anchors_lost", message=lost)
             if snap.id == pending[-1].id:
                 src.health, src.health_message = ext.outcome, lost
@@ -167,19 +179,18 @@ def diff_source(
                 payer=src.payer,
                 after_outage=previous_bad and last_ext is not None,
             )
-        significant = [e for e in events if e.significant]
-        if significant and last_snap is not None:
+        records = [_record(src, last_snap, snap, ev, now) for ev in events]
+        if any(e.significant for e in events) and last_snap is not None:
             recent = _recent_fingerprints(
                 session, src.id, last_snap.id, snap.fetched_at - FLAP_WINDOW
             )
             if coverage_fingerprint(ext) in recent:
+                # Kept for the record, but not announced again: see FLAP_WINDOW.
                 stats.flaps += 1
-                events = [e for e in events if not e.significant]
-                src.health_message = (
-                    f"coverage content flipped back to an earlier version "
-                    f"(snapshot {snap.id}); not reported again"
-                )
-        made += [_record(src, last_snap, snap, ev, now) for ev in events]
+                for rec in records:
+                    if rec.significant:
+                        rec.review_status = "flapping"
+        made += records
         last_snap, last_ext, previous_bad = snap, ext, False
     src.last_diffed_snapshot_id = pending[-1].id
     stored = _store_new(session, made)
@@ -255,7 +266,13 @@ def detect_changes(
     for i, src in enumerate(sources, 1):
         if rebuild:
             src.last_diffed_snapshot_id = None
-        diff_source(session, src, now=now, stats=stats)
+        try:
+            with session.begin_nested():  # one source's failure must not stop the others
+                diff_source(session, src, now=now, stats=stats)
+        except Exception as exc:
+            log.exception("diff of %s failed", src.id)
+            stats.errors.append(f"{src.id}: {type(exc).__name__}: {exc}")
+            src.health_message = f"change detection failed: {exc}"
         if on_progress:
             on_progress(i, len(sources))
     return stats

@@ -17,6 +17,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from monitor.config import Config
+from storage.db import Database
 
 CYCLE_JOB = "policywatch-cycle"
 DIGEST_JOB = "policywatch-digest"
@@ -37,6 +38,14 @@ def cron(expression: str, what: str) -> CronTrigger:
         ) from None
 
 
+def _job_store(url: str) -> SQLAlchemyJobStore:
+    options: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        # Share the file politely with the cycle's own writes (see storage.db).
+        options["connect_args"] = {"timeout": 30}
+    return SQLAlchemyJobStore(url=url, tablename="apscheduler_jobs", engine_options=options)
+
+
 def build_scheduler(
     cfg: Config,
     options: dict[str, Any],
@@ -46,8 +55,10 @@ def build_scheduler(
     digest_trigger: BaseTrigger | None = None,
 ) -> BaseScheduler:
     """A scheduler with the cycle and digest jobs registered under fixed ids."""
+    # Migrate (and put SQLite in WAL mode) before the job store opens the same database.
+    Database(cfg.db_url).dispose()
     scheduler = scheduler_cls(
-        jobstores={"default": SQLAlchemyJobStore(url=cfg.db_url, tablename="apscheduler_jobs")},
+        jobstores={"default": _job_store(cfg.db_url)},
         job_defaults={
             "coalesce": True,  # after downtime, run a missed cycle once, not once per miss
             "max_instances": 1,  # never two crawls of the same registry at once

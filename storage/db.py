@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,13 +34,29 @@ def default_db_url() -> str:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # SQLAlchemy, not pysqlite, starts transactions (see _sqlite_begin): pysqlite's implicit
+    # BEGIN breaks SAVEPOINT, which the diff job uses to isolate one source's failure.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    # WAL lets report readers run while a crawl writes; foreign keys are off by default in SQLite.
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
+    # Wait for other writers (crawl child, scheduler job store) instead of failing at once.
     cur.execute("PRAGMA busy_timeout=30000")
+    # WAL lets report readers run while a crawl writes. Switching needs a lock other open
+    # connections may hold, and the mode is persistent, so only switch when not yet in WAL.
+    if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        # Another connection may have the file open; the next connection sets WAL then.
+        with contextlib.suppress(sqlite3.OperationalError):
+            cur.execute("PRAGMA journal_mode=WAL")
+
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # IMMEDIATE takes the write lock up front, waiting (busy_timeout) for other writers. A
+    # deferred transaction that reads first fails at once with "database is locked" when
+    # another process (a crawl child, the scheduler's job store) committed in between.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -49,6 +67,8 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+
     return engine
 
 

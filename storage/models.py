@@ -186,8 +186,25 @@ class ChangeEventRecord(Base):
     stance_after: Mapped[str | None] = mapped_column(String(40))
     summary: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # new | confirmed | dismissed | flapping (a flip back to recent content: kept, not announced)
     review_status: Mapped[str] = mapped_column(String(20), default="new")
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_note: Mapped[str | None] = mapped_column(Text)
     differ_version: Mapped[str] = mapped_column(String(40), default="")
+
+
+class Quarantine(Base):
+    """A snapshot that reads as a policy alone but not next to its source's history.
+
+    E.g. a truncated page that kept its header: judged by the diff job against the last good
+    version, so it is recorded here (derived, recomputable) rather than in the extraction.
+    """
+
+    __tablename__ = "quarantines"
+
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Notification(Base):

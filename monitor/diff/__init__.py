@@ -16,23 +16,24 @@ Semantics of :func:`diff_versions`:
   ``unavailable`` event notes the recovery (for operators) in front of whatever real changes the
   comparison with the last good version finds.
 
-Criteria values are always recomputed from the clauses (:func:`monitor.diff.criteria.summarize`),
-never taken from ``Extraction.summaries``; only the extractor's code lists are used, because code
-tables are often not clauses.
+Criteria values and stances are always recomputed from the clauses, through the same functions
+the extractor fills ``Extraction.summaries`` with (:mod:`monitor.extract.criteria`), never taken
+from the stored summaries; only the extractor's code lists are used, because code tables are
+often not clauses.
 """
 
 from __future__ import annotations
 
 from monitor.diff.classify import classify, unavailable_event
-from monitor.diff.criteria import governing_stance, summarize
 from monitor.diff.model import SIGNIFICANT_KINDS, ChangeEvent, ClauseChange
 from monitor.diff.redline import redline, redline_tokens
 from monitor.diff.summary import summarize_event
+from monitor.extract.criteria import governing_stance, summarize
 from monitor.extract.model import Extraction
 
 # Bump when a change here can turn the same two extractions into different events, so stored
 # events can be recomputed (style note 6).
-DIFFER_VERSION = "1.0.0"
+DIFFER_VERSION = "1.1.0"
 
 __all__ = [
     "DIFFER_VERSION",

@@ -24,16 +24,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from monitor.diff.align import AlignedPair, align
-from monitor.diff.criteria import (
+from monitor.diff.model import ChangeEvent, ClauseChange
+from monitor.diff.normalize import normalize, url_identity
+from monitor.diff.redline import redline_text, redline_tokens
+from monitor.extract.criteria import (
     CODING_KEYS,
     drug_criteria,
     fold_numbers,
     governing_stance,
     indication_stances,
 )
-from monitor.diff.model import ChangeEvent, ClauseChange
-from monitor.diff.normalize import normalize, url_identity
-from monitor.diff.redline import redline_text, redline_tokens
 from monitor.extract.model import DRUGS, Clause, DrugSummary, Extraction
 
 # Words whose appearance or disappearance does not change what a clause requires. Deliberately

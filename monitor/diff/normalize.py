@@ -10,64 +10,17 @@ variants hash equal, while the original text is kept for redlines.
 from __future__ import annotations
 
 import re
-import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-# Characters NFKC leaves alone but that policies use interchangeably with ASCII.
-_TRANSLATE = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u2033": '"',
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2012": "-",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2015": "-",
-        "\u2212": "-",
-        "\u00ad": None,  # soft hyphen: invisible, inserted by PDF and CMS hyphenation
-        "\u200b": None,  # zero-width space
-        "\u200c": None,
-        "\u200d": None,
-        "\u2060": None,
-        "\ufeff": None,
-        "\u2122": None,  # trade mark signs are branding, never meaning
-        "\u00ae": None,
-        "\u2265": ">=",
-        "\u2264": "<=",
-        "\u2022": " ",  # bullets come and go with list rendering
-        "\u25aa": " ",
-        "\u25cf": " ",
-        "\u00b7": " ",
-    }
-)
+from monitor.extract.text import fold_unicode as clean
 
-_WS = re.compile(r"\s+")
+__all__ = ["clean", "compare_key", "normalize", "url_identity", "words"]
+
 # A list marker at the start of a clause: "1.", "a)", "(iv)", "-", "*". Rendering decides these,
 # the policy does not; a re-numbered list must not look like changed criteria.
 _MARKER = re.compile(r"^\s*(?:[-*]|\(?(?:\d{1,3}|[a-z]|[ivx]{1,5})[.)])\s+", re.IGNORECASE)
 # Trailing connectors and punctuation: nested-list renderers move "and"/"or" between items.
 _TRAIL = re.compile(r"(?:[\s;,:.]+(?:and|or|and/or))?[\s;,:.]*$", re.IGNORECASE)
-# PDF hyphenation: "health-\ncare" -> "healthcare" (only when the break was a line break).
-_HYPHEN_BREAK = re.compile(r"(\w)-\s*\n\s*(\w)")
-
-
-def clean(text: str) -> str:
-    """Unicode-normalise and collapse whitespace, keeping case (for display and redlines)."""
-    if not text.isascii():
-        # Translate first: NFKC would turn "™" into "TM", which is not branding-free text.
-        text = unicodedata.normalize("NFKC", text.translate(_TRANSLATE)).translate(_TRANSLATE)
-    if "\n" in text:
-        text = _HYPHEN_BREAK.sub(r"\1\2", text)
-    return _WS.sub(" ", text).strip()
 
 
 def normalize(text: str) -> str:

@@ -23,7 +23,8 @@ _STANCE_WORDS = {
     "unknown": "unknown",
 }
 
-# Criteria keys in the order a reader cares about, with how to name them.
+# Criteria keys (monitor/extract/criteria/values.py) in the order a reader cares about, with
+# how to name them.
 _LABELS: tuple[tuple[str, str], ...] = (
     ("failed_trials", "failed trials"),
     ("trial_weeks", "trial length (weeks)"),
@@ -34,7 +35,8 @@ _LABELS: tuple[tuple[str, str], ...] = (
     ("min_age", "minimum age"),
     ("severity", "severity threshold"),
     ("monitoring_hours", "monitoring hours"),
-    ("quantity", "quantity limit"),
+    ("rems", "REMS"),
+    ("quantity_limits", "quantity limit"),
     ("routes", "routes"),
     ("requirements", "requirements"),
     ("diagnosis_codes", "diagnosis codes"),
@@ -55,11 +57,20 @@ def _fmt(values: Any) -> str:
     return str(values)
 
 
-def _set_change(label: str, before: list[Any], after: list[Any]) -> str:
-    added = [v for v in after if v not in before]
-    removed = [v for v in before if v not in after]
-    if len(before) == 1 and len(after) == 1:
-        return f"{label} {before[0]} → {after[0]}"
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _set_change(label: str, before: Any, after: Any) -> str:
+    b, a = _as_list(before), _as_list(after)
+    if isinstance(before, bool) or isinstance(after, bool):
+        return f"{label} {'now required' if after else 'no longer required'}"
+    if len(b) == 1 and len(a) == 1:
+        return f"{label} {b[0]} → {a[0]}"
+    added = [v for v in a if v not in b]
+    removed = [v for v in b if v not in a]
     parts = []
     if added:
         parts.append(f"{label} added {_fmt(added)}")
@@ -71,13 +82,13 @@ def _set_change(label: str, before: list[Any], after: list[Any]) -> str:
 def criteria_phrases(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """Readable phrases for each criteria value that differs between two summaries."""
     phrases: list[str] = []
-    mb, ma = before.get("monotherapy"), after.get("monotherapy")
+    mb, ma = before.get("monotherapy_allowed"), after.get("monotherapy_allowed")
     if mb != ma:
-        if ma == "allowed":
+        if ma is True:
             phrases.append("now allows monotherapy")
-        elif mb == "allowed":
+        elif mb is True:
             phrases.append("no longer allows monotherapy")
-        elif ma == "not_allowed":
+        elif ma is False:
             phrases.append("now requires a concomitant oral antidepressant")
         else:
             phrases.append("monotherapy wording removed")
@@ -94,9 +105,9 @@ def criteria_phrases(before: dict[str, Any], after: dict[str, Any]) -> list[str]
             if removed:
                 phrases.append(f"{what} drop {_fmt(removed)}")
     for key, label in _LABELS:
-        b, a = before.get(key, []), after.get(key, [])
-        if b != a:
-            phrase = _set_change(label, b, a)
+        vb, va = before.get(key), after.get(key)
+        if vb != va:
+            phrase = _set_change(label, vb, va)
             if phrase:
                 phrases.append(phrase)
     return phrases

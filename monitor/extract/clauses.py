@@ -68,6 +68,15 @@ _LIMITATION_RE = re.compile(
     r"|\bquantity limits?\b",
     re.I,
 )
+# A list item that limits the approval rather than conditioning it: it opens with the approval
+# or quantity it limits ("Initial authorization is for no more than 6 months", "Quantity
+# limit: 8 devices per week") and states an amount (:data:`_LIMITATION_RE`).
+_LIMITATION_LEAD_RE = re.compile(
+    r"^\W*(?:the\s+)?(?:initial|continu\w*|renewal|re-?authori[sz]\w*|authori[sz]\w*|approv\w*|"
+    r"length of (?:approval|authori[sz]ation|therapy)|duration of (?:approval|authori[sz]ation)|"
+    r"approval (?:duration|period)|quantity limits?|dosing limits?)\b",
+    re.I,
+)
 _CRITERION_RE = re.compile(
     r"\b(?:must|required|requires|only (?:if|when)|should|certified|enrolled|monitored|"
     r"at least|no more than|documented|documentation|prescribed by|in consultation with|"
@@ -105,6 +114,18 @@ def indication_of(text: str) -> str | None:
     if trd and (not mdsi or trd.start() < mdsi.start()):
         return "TRD"
     return "MDSI" if mdsi else None
+
+
+def is_limitation_item(text: str) -> bool:
+    """A criteria-list item that states the approval's length or a quantity limit."""
+    return bool(_LIMITATION_LEAD_RE.match(text)) and bool(_LIMITATION_RE.search(text))
+
+
+def _item_type(gov: _Statement, text: str) -> str:
+    """Type of an item under a governing statement: a negative statement lists exclusions."""
+    if is_negative(gov.stance):
+        return "listing"
+    return "limitation" if is_limitation_item(text) else "criterion"
 
 
 def is_pointer(text: str) -> bool:
@@ -151,6 +172,7 @@ def _add(
     ctype: str,
     path: list[str],
     indication: str | None = None,
+    row_codes: list[str] | None = None,
 ) -> None:
     text = strip_connector(strip_footnote(strip_marker(text.strip())))
     key = (drug, norm(text))
@@ -166,7 +188,7 @@ def _add(
             section=" > ".join(block.heading_path),
             path=path,
             indication=indication,
-            codes=codes_in(text),
+            codes=codes_in(text) if row_codes is None else row_codes,
         )
     )
 
@@ -249,7 +271,10 @@ def _on_paragraph(st: _State, block: Block) -> None:
             and _CRITERION_RE.search(sentence)
         ):
             _add(st, block, sentence, drug, ctx.stance, "criterion", [ctx.text], ctx.indication)
-        elif drug is None and ctx is not None and ctx.drug == para_drug:
+        elif ctx is not None and ctx.drug == (drug or para_drug):
+            # A sentence without a stance of its own, about the drug of the statement before
+            # it ("Spravato may be reauthorized for 6 months when one of the following is
+            # met:"), conditions or limits that statement.
             if _INTRODUCES_RE.search(sentence) and sentence.rstrip().endswith(":"):
                 # "Approve for 6 months if the patient meets ALL of the following:" governs
                 # the list below on behalf of the drug statement before it.
@@ -291,7 +316,7 @@ def _drugless_paragraph(st: _State, block: Block, text: str) -> None:
     if gov is not None and not introduces and _is_enumerated_criterion(text):
         # "A) Patient is >= 18 years of age; AND" typeset as a paragraph, not a list item.
         if not is_pointer(text):
-            ctype = "listing" if is_negative(gov.stance) else "criterion"
+            ctype = _item_type(gov, strip_marker(text))
             _add(st, block, text, gov.drug, gov.stance, ctype, [gov.text], gov.indication)
         return
     # The whole-paragraph search is a superset of the per-sentence one: most paragraphs
@@ -329,14 +354,13 @@ def _on_list_item(st: _State, blocks: list[Block], index: int) -> None:
         ):
             _statement(st, block, text)
             return
-        ctype = "listing" if is_negative(gov.stance) else "criterion"
         _add(
             st,
             block,
             text,
             gov.drug,
             gov.stance,
-            ctype,
+            _item_type(gov, text),
             _tree_path(blocks, index, gov),
             gov.indication,
         )
@@ -429,7 +453,9 @@ def _on_row(st: _State, blocks: list[Block], index: int) -> None:
     stance = flagged or _row_stance(st, blocks, index, cells, col, header)
     if stance is None:
         return
-    _add(st, block, cell, drug, stance, "listing", [header] if header else [])
+    # The row's codes are the clause's, even in another cell: a description cell describes them.
+    row_codes = codes_in(block.text)
+    _add(st, block, cell, drug, stance, "listing", [header] if header else [], None, row_codes)
     marker = footnote_marker(cell)
     if marker:
         st.footnotes[marker] = _Statement(

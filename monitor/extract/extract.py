@@ -7,18 +7,18 @@ from collections.abc import Callable
 
 from .clauses import select_clauses
 from .cmsjson import JsonError, read_cms_json
+from .criteria import summarize
 from .facts import Facts, extract_facts, parse_date
 from .html import blocks_from_html
 from .model import Block, Extraction
 from .outcome import no_clause_outcome, page_failure
 from .pdf import PdfError, blocks_from_pdf
 from .sections import COVERAGE, classify_heading
-from .summary import summarise
 from .text import clean
 
 # Bump whenever extraction output changes for the same bytes: stored extractions with an
 # older version are recomputed by ``policywatch reextract``.
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.2.0"
 
 _CHARSET_RE = re.compile(r"charset=([\w.:-]+)", re.I)
 
@@ -88,7 +88,7 @@ def extract(body: bytes, content_type: str | None = None, url: str | None = None
         last_reviewed=facts.last_reviewed,
         blocks=blocks,
         clauses=clauses,
-        summaries=summarise(clauses, blocks),
+        summaries=summarize(clauses, blocks),
     )
     if clauses:
         # The blocks' text (what the clauses were read from), without a second pass over

@@ -25,6 +25,11 @@ _BULLET_RE = re.compile(
     r"^\s*(?:[•·▪◦●○■□➢►–\-](?=\s)|\(?\d{1,2}[.)](?=\s)|\(?[A-Za-z][.)](?=\s)|"
     r"\(?(?:i|ii|iii|iv|v|vi|vii|viii|ix|x)[.)](?=\s))"
 )
+# A bare number before a sentence ("1 Diagnosis of treatment-resistant depression; and"): list
+# renderers (reportlab's ListFlowable, some Word exports) number items without a period. It is
+# a list item only with evidence (see :func:`_bare_item`); "18 Years" alone proves nothing.
+_BARE_NUMBER_RE = re.compile(r"^\s*(\d{1,2})\s+(?=[A-Z(])")
+_ENDS_WITH_CONNECTOR_RE = re.compile(r"[;,]\s*(?:and|or|and/or)\s*$", re.I)
 _PAGE_NO_RE = re.compile(r"^\s*(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.I)
 _HAS_PAGE_RE = re.compile(r"\bpage\s+\d+(?:\s+of\s+\d+)?\b", re.I)
 _BAND = 0.09  # top and bottom share of the page where running headers and footers live
@@ -81,9 +86,10 @@ def read_lines(body: bytes) -> tuple[list[_Line], int]:
                     # the first character after the marker, so a bullet line and its
                     # wrapped continuation lines have the same size.
                     bullet = _BULLET_RE.match(stripped)
+                    marker = bullet or _BARE_NUMBER_RE.match(stripped)
                     sized = first
-                    if bullet is not None:
-                        after = len(stripped) - len(stripped[bullet.end() :].lstrip())
+                    if marker is not None:
+                        after = len(stripped) - len(stripped[marker.end() :].lstrip())
                         if after < len(stripped):
                             sized = pos + after
                     size = pdfium_c.FPDFText_GetFontSize(raw, sized)
@@ -224,6 +230,29 @@ def _is_heading(ln: _Line, body_size: float) -> bool:
     return ln.size >= body_size + 0.9 or (ln.bold and len(ln.text) < 80)
 
 
+def _bare_item(
+    ln: _Line, prev: _Line | None, expected: int | None
+) -> tuple[re.Match[str], bool] | None:
+    """The bare number that makes ``ln`` a list item ("1 Diagnosis of TRD; and"), if any, and
+    whether the evidence is strong enough to overrule heading typography.
+
+    Evidence that a leading number is an item marker and not part of a sentence or a numbered
+    heading: the item ends with a criteria connector ("; and", "; or") or the line before it
+    introduces a list (ends with ":") — strong; or it is the next number of a list of such
+    items — weak, since "2 Background" after item 1 may be a numbered section heading.
+    """
+    m = _BARE_NUMBER_RE.match(ln.text)
+    if m is None:
+        return None
+    if _ENDS_WITH_CONNECTOR_RE.search(ln.text) or (
+        prev is not None and prev.text.endswith(":") and int(m.group(1)) <= 1
+    ):
+        return m, True
+    if expected is not None and int(m.group(1)) == expected:
+        return m, False
+    return None
+
+
 def _assemble(
     lines: list[_Line], body_size: float, right_edge: float, vocab: _Vocabulary
 ) -> list[Block]:
@@ -235,6 +264,7 @@ def _assemble(
     cur_level = 0
     prev: _Line | None = None
     list_xs: list[float] = []
+    next_number: int | None = None  # the number the next bare-numbered item would carry
     # Blocks under one heading share one path list (rebuilt, never mutated, when the
     # headings change), so later passes can classify each distinct path once.
     path: list[str] = []
@@ -271,7 +301,12 @@ def _assemble(
         cur_kind = ""
 
     for ln in lines:
-        if _is_heading(ln, body_size):
+        found = _bare_item(ln, prev, next_number)
+        if found is not None and not found[1] and _is_heading(ln, body_size):
+            found = None
+        bare = found[0] if found is not None else None
+        if bare is None and _is_heading(ln, body_size):
+            next_number = None
             if (
                 cur_kind == "heading"
                 and prev is not None
@@ -289,8 +324,9 @@ def _assemble(
             continue
         if cur_kind == "heading":
             flush()
-        bullet = _BULLET_RE.match(ln.text)
+        bullet = bare or _BULLET_RE.match(ln.text)
         if bullet:
+            next_number = int(bare.group(1)) + 1 if bare is not None else None
             flush()
             cur_kind = "list_item"
             cur_marker_x = ln.x0
@@ -314,6 +350,7 @@ def _assemble(
             flush()
             if cur_kind != "list_item":
                 list_xs = []
+            next_number = None
             cur_kind = "paragraph"
             cur = [ln.text]
         prev = ln

@@ -154,3 +154,58 @@ def footnote_marker(text: str) -> str | None:
         return None
     m = _FOOTNOTE_END_RE.search(text) or _FOOTNOTE_START_RE.match(text)
     return m.group(1) if m else None
+
+
+# -- Unicode folding for comparing text (the diff and the criteria parser) -----------------
+
+# Characters NFKC leaves alone but that policies use interchangeably with ASCII.
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00ad": None,  # soft hyphen: invisible, inserted by PDF and CMS hyphenation
+        "\u200b": None,  # zero-width space
+        "\u200c": None,
+        "\u200d": None,
+        "\u2060": None,
+        "\ufeff": None,
+        "\u2122": None,  # trade mark signs are branding, never meaning
+        "\u00ae": None,
+        "\u2265": ">=",
+        "\u2264": "<=",
+        "\u2022": " ",  # bullets come and go with list rendering
+        "\u25aa": " ",
+        "\u25cf": " ",
+        "\u00b7": " ",
+    }
+)
+
+_FOLD_WS = re.compile(r"\s+")
+# PDF hyphenation: "health-\ncare" -> "healthcare" (only when the break was a line break).
+_HYPHEN_BREAK = re.compile(r"(\w)-\s*\n\s*(\w)")
+
+
+def fold_unicode(text: str) -> str:
+    """Unicode-normalise (NFKC, plain quotes, dashes, ``>=``; no soft hyphens, trade marks or
+    bullets) and collapse whitespace, keeping case: the form text is compared in."""
+    if not text.isascii():
+        # Translate first: NFKC would turn "™" into "TM", which is not branding-free text.
+        text = unicodedata.normalize("NFKC", text.translate(_FOLD)).translate(_FOLD)
+    if "\n" in text:
+        text = _HYPHEN_BREAK.sub(r"\1\2", text)
+    return _FOLD_WS.sub(" ", text).strip()

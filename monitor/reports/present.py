@@ -69,18 +69,21 @@ def day(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
 
-# Criteria as the diff stores them on an event (monitor/diff/criteria.py), in reading order.
+# Criteria values (monitor/extract/criteria/values.py), as the extractor's summaries and the
+# diff's events store them, in reading order.
 EVENT_CRITERIA_LABELS = {
     "indications": "Indications",
     "failed_trials": "Failed antidepressant trials",
     "antidepressant_classes": "Antidepressant classes",
     "trial_weeks": "Trial length (weeks)",
-    "monotherapy": "Monotherapy",
+    "monotherapy_allowed": "Monotherapy",
     "prescriber": "Prescriber",
     "min_age": "Minimum age",
+    "severity": "Severity threshold",
     "approval_initial": "Initial approval",
     "approval_renewal": "Renewal approval",
     "monitoring_hours": "Monitoring (hours)",
+    "rems": "REMS",
     "requirements": "Requirements",
     "routes": "Routes",
     "quantity_limits": "Quantity limits",
@@ -102,6 +105,17 @@ def value_text(value: Any) -> str:
     return str(value).replace("_", " ")
 
 
+# Flags that read better as words than as yes/no beside their label.
+_FLAG_WORDS = {"monotherapy_allowed": ("allowed", "not allowed")}
+
+
+def _criterion_text(key: str, value: Any) -> str:
+    if key in _FLAG_WORDS and isinstance(value, bool):
+        yes, no = _FLAG_WORDS[key]
+        return yes if value else no
+    return value_text(value)
+
+
 @dataclass(frozen=True)
 class CriterionRow:
     label: str
@@ -117,22 +131,22 @@ def criteria_rows(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[C
     return [
         CriterionRow(
             label=EVENT_CRITERIA_LABELS.get(k, k.replace("_", " ").capitalize()),
-            before=value_text(before.get(k)),
-            after=value_text(after.get(k)),
+            before=_criterion_text(k, before.get(k)),
+            after=_criterion_text(k, after.get(k)),
             changed=before.get(k) != after.get(k),
         )
         for k in keys
     ]
 
 
-# The extractor's per-drug summary keys (monitor/extract/summary.py) the matrix shows, in order.
+# The summary keys (monitor/extract/criteria/values.py) the matrix shows, in order.
 MATRIX_CRITERIA = (
     ("failed_trials", "Failed trials"),
     ("trial_weeks", "Trial weeks"),
     ("monotherapy_allowed", "Monotherapy"),
     ("prescriber", "Prescriber"),
-    ("initial_approval_months", "Initial approval (months)"),
-    ("renewal_approval_months", "Renewal approval (months)"),
+    ("approval_initial", "Initial approval"),
+    ("approval_renewal", "Renewal approval"),
 )
 MATRIX_EXTRA = (
     ("rems", "REMS"),
@@ -146,8 +160,8 @@ _CELL = {
     "trial_weeks": ("Trial length", " weeks"),
     "monotherapy_allowed": ("Monotherapy", ""),
     "prescriber": ("Prescriber", ""),
-    "initial_approval_months": ("Initial approval", " months"),
-    "renewal_approval_months": ("Renewal", " months"),
+    "approval_initial": ("Initial approval", ""),
+    "approval_renewal": ("Renewal", ""),
     "rems": ("REMS", ""),
     "monitoring_hours": ("Monitoring", " h"),
     "quantity_limits": ("Quantity", ""),

@@ -231,3 +231,18 @@ def test_retries_back_off_and_honour_retry_after(
     assert (result.new_versions, result.failed) == (2, 0)
     assert len(site.hits("/busy.html")) == 2
     assert len(site.hits("/flaky.html")) == 3
+
+
+def _die() -> None:
+    import os
+
+    os._exit(9)  # as an OOM kill or a crash in a C library would: no result, no exception
+
+
+def test_a_child_that_dies_is_an_error_not_a_hang() -> None:
+    import pytest
+
+    from crawler.runner import CrawlError, in_child
+
+    with pytest.raises(CrawlError, match="exit code 9"):
+        in_child(_die)

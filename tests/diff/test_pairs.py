@@ -107,8 +107,8 @@ def test_pair_event_contents(pair: dict[str, Any]) -> None:
 def test_failed_trials_event_details() -> None:
     pair = next(p for p in PAIRS if p["id"] == "failed-trials-3-to-2")
     (ev,) = run(pair)
-    assert ev.criteria_before["failed_trials"] == [3]
-    assert ev.criteria_after["failed_trials"] == [2]
+    assert ev.criteria_before["failed_trials"] == 3
+    assert ev.criteria_after["failed_trials"] == 2
     assert ev.stance_before == ev.stance_after == "covered_with_criteria"
     (cc,) = ev.clause_changes
     assert cc.op == "modified"

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from monitor.diff.align import align
-from monitor.diff.criteria import governing_stance, parse_clause, summarize
 from monitor.diff.normalize import compare_key, url_identity
 from monitor.diff.redline import redline, redline_tokens
+from monitor.extract.criteria import governing_stance, parse_clause, summarize
 from monitor.extract.model import Clause
 
 
@@ -101,17 +101,17 @@ def test_redline_ignores_typography() -> None:
         (
             "Spravato may be used as monotherapy or with an oral antidepressant",
             "criterion",
-            {"monotherapy": ["allowed"]},
+            {"monotherapy_allowed": [True]},
         ),
         (
             "Esketamine must not be used as monotherapy",
             "criterion",
-            {"monotherapy": ["not_allowed"]},
+            {"monotherapy_allowed": [False]},
         ),
         (
             "Must be used in conjunction with an oral antidepressant",
             "criterion",
-            {"monotherapy": ["not_allowed"]},
+            {"monotherapy_allowed": [False]},
         ),
         (
             "Prescribed by or in consultation with a psychiatrist",
@@ -128,11 +128,11 @@ def test_redline_ignores_typography() -> None:
             "limitation",
             {"approval_renewal": ["12 months"]},
         ),
-        ("Bill with S0013 or G2082", "limitation", {"hcpcs_codes": ["G2082", "S0013"]}),
+        ("Bill with S0013 or G2082", "limitation", {"hcpcs_codes": ["S0013", "G2082"]}),
         (
             "Diagnosis codes F32.A, F33.1 or F3289",
             "criterion",
-            {"diagnosis_codes": ["F32.A", "F3289", "F33.1"]},
+            {"diagnosis_codes": ["F32.A", "F33.1", "F3289"]},
         ),
     ],
 )

@@ -113,8 +113,14 @@ def test_content_flipping_back_does_not_alert_again(
     for body in (STRICTER, SAMPLE_HTML, STRICTER, SAMPLE_HTML):
         site.set("/policy.html", body)
         crawl(fast_config, registry)
-        flips.append([e.kind for e in _diff(sqlite_url) if e.significant])
-    assert flips == [["criteria_change"], [], [], []]
+        flips.append([(e.kind, e.review_status) for e in _diff(sqlite_url) if e.significant])
+    # Every flip is kept as evidence, but only the first is news for analysts.
+    assert flips == [
+        [("criteria_change", "new")],
+        [("criteria_change", "flapping")],
+        [("criteria_change", "flapping")],
+        [("criteria_change", "flapping")],
+    ]
 
 
 def test_redirected_document_with_same_content_is_moved_not_a_change(

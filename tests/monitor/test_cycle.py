@@ -111,7 +111,7 @@ def test_scheduler_runs_two_cycles_and_one_change_results(
         assert done.wait(120), "two cycles did not run"
     finally:
         scheduler.shutdown(wait=True)
-    assert [r.exception for r in runs[:2]] == [None, None]
+    assert [r.exception for r in runs[:2]] == [None, None], [r.traceback for r in runs[:2]]
     assert _events(sqlite_url) == 1
 
     # A restart re-registers the same fixed ids: no duplicate jobs in the persistent store.

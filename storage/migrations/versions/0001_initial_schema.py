@@ -10,8 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import storage.models
-
 
 revision = "0001"
 down_revision = None
@@ -32,8 +30,8 @@ def upgrade() -> None:
     op.create_table(
         "crawl_runs",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("started_at", storage.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", storage.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sources_total", sa.Integer(), nullable=False),
         sa.Column("new_versions", sa.Integer(), nullable=False),
         sa.Column("unchanged", sa.Integer(), nullable=False),
@@ -45,7 +43,7 @@ def upgrade() -> None:
         "notifications",
         sa.Column("key", sa.String(length=300), nullable=False),
         sa.Column("audience", sa.String(length=20), nullable=False),
-        sa.Column("sent_at", storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
@@ -61,8 +59,8 @@ def upgrade() -> None:
         sa.Column("format", sa.String(length=10), nullable=True),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
-        sa.Column("last_checked_at", storage.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_success_at", storage.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error_kind", sa.String(length=40), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("health", sa.String(length=40), nullable=True),
@@ -81,7 +79,7 @@ def upgrade() -> None:
         sa.Column("content_type", sa.String(length=200), nullable=True),
         sa.Column("etag", sa.String(length=400), nullable=True),
         sa.Column("last_modified", sa.String(length=100), nullable=True),
-        sa.Column("fetched_at", storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("redirects", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["sha256"],
@@ -104,7 +102,7 @@ def upgrade() -> None:
         sa.Column("source_id", sa.String(length=120), nullable=False),
         sa.Column("before_snapshot_id", sa.Integer(), nullable=True),
         sa.Column("after_snapshot_id", sa.Integer(), nullable=False),
-        sa.Column("detected_at", storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("detected_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("effective_date", sa.String(length=20), nullable=True),
         sa.Column("kind", sa.String(length=30), nullable=False),
         sa.Column("drug", sa.String(length=20), nullable=False),
@@ -140,7 +138,7 @@ def upgrade() -> None:
         sa.Column("snapshot_id", sa.Integer(), nullable=False),
         sa.Column("extractor_version", sa.String(length=40), nullable=False),
         sa.Column("outcome", sa.String(length=40), nullable=False),
-        sa.Column("created_at", storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["snapshot_id"],
@@ -159,7 +157,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=True),
         sa.Column("source_id", sa.String(length=120), nullable=False),
-        sa.Column("started_at", storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("duration_s", sa.Float(), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("final_url", sa.Text(), nullable=True),

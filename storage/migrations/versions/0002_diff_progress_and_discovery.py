@@ -10,8 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import storage.models
-
 
 revision = "0002"
 down_revision = "0001"
@@ -33,7 +31,7 @@ def upgrade() -> None:
         sa.Column("format", sa.String(length=10), nullable=True),
         sa.Column("drugs", sa.JSON(), nullable=False),
         sa.Column("found_via", sa.Text(), nullable=False),
-        sa.Column("found_at", storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("found_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.PrimaryKeyConstraint("url"),
     )

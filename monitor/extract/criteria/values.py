@@ -1,0 +1,244 @@
+"""Criteria values of clauses: what one clause states, and what a drug's clauses state together.
+
+Values are plain JSON types so they can be stored on an extraction or a change event and
+compared with ``==``:
+
+============================  ======  =====================================================
+key                           type    meaning (how several clauses combine)
+============================  ======  =====================================================
+failed_trials                 int     failed antidepressant trials (first stated wins)
+antidepressant_classes        int     distinct antidepressant classes (first stated)
+trial_weeks                   int     length of each trial in weeks (first stated)
+min_age                       int     minimum age in years (first stated)
+monitoring_hours              int     post-dose monitoring hours (first stated)
+approval_initial              str     initial approval, e.g. "6 months" (first stated)
+approval_renewal              str     renewal approval, e.g. "12 months" (first stated)
+monotherapy_allowed           bool    True as soon as one clause allows monotherapy
+rems                          bool    a REMS requirement is stated
+prescriber                    list    prescriber roles (sorted union)
+severity                      list    rating-scale thresholds, e.g. "madrs>=28"
+quantity_limits               list    limits in document order, e.g. "8 infusions per 28 days"
+routes                        list    routes named by statements and listings
+requirements                  list    further conditions (psychotherapy, baseline score, …)
+indications                   dict    stance -> indications named by statements and listings
+hcpcs_codes                   list    billing codes (sorted)
+diagnosis_codes               list    ICD-10 codes (sorted)
+============================  ======  =====================================================
+
+"First stated" is document order: the governing branch of a policy comes first, and a value
+stated again further down (a renewal section repeating a trial count) does not replace it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from monitor.extract.model import Clause
+
+from . import rules as r
+
+# Keys whose value is the first one stated; the others are unions or flags.
+FIRST_STATED: tuple[str, ...] = (
+    "failed_trials",
+    "antidepressant_classes",
+    "trial_weeks",
+    "min_age",
+    "monitoring_hours",
+    "approval_initial",
+    "approval_renewal",
+)
+_SORTED_UNIONS: tuple[str, ...] = (
+    "prescriber",
+    "severity",
+    "routes",
+    "requirements",
+    "hcpcs_codes",
+    "diagnosis_codes",
+)
+
+ClauseValues = tuple[tuple[str, tuple[Any, ...]], ...]
+
+
+def _labels(text: str, table: r.Rules, blank: bool) -> list[str]:
+    found: list[str] = []
+    for label, pattern in table:
+        if pattern.search(text):
+            found.append(label)
+            if blank:
+                text = pattern.sub(" ", text)
+    return found
+
+
+def _duration(n: str, unit: str) -> str:
+    unit = unit.rstrip("s")
+    return f"{int(n)} {unit}{'' if int(n) == 1 else 's'}"
+
+
+def _durations(add: Any, text: str, is_limitation: bool) -> None:
+    """Initial / renewal approval durations, one clause part at a time.
+
+    "Length of approval: initial 4 months; continuation 12 months" holds both, so each part
+    separated by ";" or "," is read on its own, with the clause's lead-in as context. A part
+    with several durations ("6 months initially and 12 months for continuation") gives each the
+    initial/renewal cue nearest to it, the words after it first. A duration with no cue is the
+    initial approval when the clause is a limitation or the part speaks of approval, and the
+    renewal when only the clause as a whole speaks of renewal.
+    """
+    approval_context = bool(r.APPROVAL.search(text))
+    for part in re.split(r"[;,]\s*", text):
+        found = list(r.DURATION.finditer(part))
+        if not found or not (approval_context or r.APPROVAL.search(part)):
+            continue
+        if len(found) > 1:
+            for i, d in enumerate(found):
+                after = part[d.end() : found[i + 1].start() if i + 1 < len(found) else len(part)]
+                before = part[found[i - 1].end() if i else 0 : d.start()]
+                for window in (after, before):
+                    if r.RENEWAL.search(window):
+                        add("approval_renewal", _duration(d.group(1), d.group(2)))
+                        break
+                    if r.INITIAL.search(window):
+                        add("approval_initial", _duration(d.group(1), d.group(2)))
+                        break
+            continue
+        d = found[0]
+        value = _duration(d.group(1), d.group(2))
+        if r.RENEWAL.search(part) or (
+            not r.INITIAL.search(part) and r.RENEWAL.search(text) and not r.INITIAL.search(text)
+        ):
+            add("approval_renewal", value)
+        elif r.INITIAL.search(part) or is_limitation or r.APPROVED.search(part):
+            add("approval_initial", value)
+
+
+def _quantity(m: re.Match[str]) -> str:
+    amount = re.sub(r"\s+", " ", m.group("amount"))
+    n, _, unit = amount.partition(" ")
+    if unit and not re.match(r"(?:mg|ml)\b", unit):
+        # "1 device" / "8 devices": the count decides the plural, not the policy's spelling.
+        unit = re.sub(r"s$", "", unit)
+        amount = f"{n} {unit}{'' if n == '1' else 's'}"
+    per = re.sub(r"\s+", " ", m.group("per") or "").strip()
+    return f"{amount} {per}" if per else amount
+
+
+@lru_cache(maxsize=65536)
+def _parse(text: str, ctype: str, describes_code: bool = False) -> ClauseValues:
+    """Values of one clause text in text order; cached because clauses recur in every version.
+
+    ``describes_code``: the text is a billing code's descriptor (a code table's description
+    cell), whose amounts say what the code bills, not what the plan allows.
+    """
+    t = r.fold(text)
+    out: dict[str, list[Any]] = {}
+
+    def add(key: str, value: Any) -> None:
+        values = out.setdefault(key, [])
+        if value not in values:
+            values.append(value)
+
+    mentions_ad = "antidepress" in t or "anti-depress" in t
+    if any(ch.isdigit() for ch in t):
+        for m in r.TRIALS.finditer(t):
+            add("failed_trials", int(m.group(1)))
+        for m in r.TRIALS_ALT.finditer(t):
+            add("failed_trials", int(m.group(1)))
+        for m in r.CLASSES.finditer(t):
+            add("antidepressant_classes", int(m.group(1)))
+        if (ctype == "limitation" or r.APPROVAL.search(t)) and not mentions_ad:
+            _durations(add, t, ctype == "limitation")
+        elif mentions_ad or "trial" in t:
+            for m in r.WEEKS.finditer(t):
+                add("trial_weeks", int(m.group(2) or m.group(1)))
+        for m in r.MIN_AGE.finditer(t):
+            add("min_age", int(m.group(1) or m.group(2)))
+        if "hour" in t and any(w in t for w in r.MONITORING_WORDS):
+            for m in r.HOURS.finditer(t):
+                add("monitoring_hours", int(m.group(1)))
+        for m in r.SEVERITY.finditer(t):
+            scale = m.group(1).replace("-", "")
+            add("severity", f"{scale}>={int(m.group(2) or m.group(3))}")
+        codes = r.HCPCS.findall(t)
+        if any(cue in t for cue in r.QUANTITY_CUES):
+            for m in r.QUANTITY.finditer(t):
+                if (codes or describes_code) and not r.EXPLICIT_LIMIT.search(m.group("cue")):
+                    continue  # a billing code's descriptor, not a limit
+                add("quantity_limits", _quantity(m))
+        for code in codes:
+            add("hcpcs_codes", code.upper())
+        for m in r.ICD.finditer(t):
+            add("diagnosis_codes", m.group(1).upper())
+    if "monotherapy" in t or "antidepress" in t or "alone" in t:
+        if r.MONO_ALLOWED.search(t):
+            add("monotherapy_allowed", True)
+        elif "monotherapy" in t:
+            add("monotherapy_allowed", not r.MONO_NEG.search(t))
+        elif r.CONCOMITANT.search(t):
+            add("monotherapy_allowed", False)
+    if "rems" in t and r.REMS.search(t):
+        add("rems", True)
+    if r.PRESCRIBER_CONTEXT.search(t):
+        for role in _labels(t, r.ROLES, blank=True):
+            add("prescriber", role)
+    if ctype in r.STANCE_TYPES:
+        for label in _labels(t, r.INDICATIONS, blank=True):
+            add("indications", label)
+        for label in _labels(t, r.ROUTES, blank=False):
+            add("routes", label)
+    else:
+        for label in _labels(t, r.REQUIREMENTS, blank=False):
+            add("requirements", label)
+    return tuple((k, tuple(v)) for k, v in out.items())
+
+
+def parse_clause(clause: Clause) -> dict[str, list[Any]]:
+    """Values one clause states, each key's values in text order (keys absent when none)."""
+    describes_code = any(r.HCPCS.fullmatch(code.lower()) for code in clause.codes)
+    values = {k: list(v) for k, v in _parse(clause.text, clause.type, describes_code)}
+    for code in clause.codes:
+        code = code.upper()
+        key = "diagnosis_codes" if r.ICD.fullmatch(code.lower()) else "hcpcs_codes"
+        if code not in values.setdefault(key, []):
+            values[key].append(code)
+    return values
+
+
+def drug_criteria(clauses: Iterable[Clause]) -> dict[str, Any]:
+    """One drug's criteria values from its clauses (in document order); see the module table."""
+    first: dict[str, Any] = {}
+    unions: dict[str, set[Any]] = {}
+    quantities: list[str] = []
+    by_stance: dict[str, set[str]] = {}
+    mono: set[bool] = set()
+    rems = False
+    for c in clauses:
+        for key, vals in parse_clause(c).items():
+            if key in FIRST_STATED:
+                first.setdefault(key, vals[0])
+            elif key == "indications":
+                by_stance.setdefault(c.stance, set()).update(vals)
+            elif key == "monotherapy_allowed":
+                mono.update(vals)
+            elif key == "rems":
+                rems = True
+            elif key == "quantity_limits":
+                quantities.extend(q for q in vals if q not in quantities)
+            else:
+                unions.setdefault(key, set()).update(vals)
+    out: dict[str, Any] = {k: first[k] for k in FIRST_STATED if k in first}
+    if mono:
+        # Allowed as soon as one branch (usually TRD) allows it.
+        out["monotherapy_allowed"] = True in mono
+    if rems:
+        out["rems"] = True
+    for key in _SORTED_UNIONS:
+        if unions.get(key):
+            out[key] = sorted(unions[key])
+    if quantities:
+        out["quantity_limits"] = quantities
+    if by_stance:
+        out["indications"] = {s: sorted(v) for s, v in sorted(by_stance.items())}
+    return out
