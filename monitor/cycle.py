@@ -12,9 +12,8 @@ from crawler.registry import PolicySource
 from crawler.runner import CrawlSummary, crawl_in_child, prepare
 from monitor.changes import DiffStats, detect_changes
 from monitor.config import Config
-from monitor.notify import Message, deliver, notify
+from monitor.notify import Message, notify, send_once
 from storage.db import Database
-from storage.models import Notification
 
 # The reports a cycle writes cover this much history, so a missed cycle loses nothing.
 REPORT_WINDOW = timedelta(days=30)
@@ -94,21 +93,15 @@ def digest(cfg: Config, *, now: datetime) -> dict[str, str]:
     outputs = write_reports(cfg, now=now, since=now - DIGEST_WINDOW)
     year, week, _ = now.isocalendar()
     key = f"digest:{year}-W{week:02d}"
-    if cfg.notify.analysts and "digest" in outputs:
+    if cfg.notify.analysts and "digest.md" in outputs:
+        text = outputs["digest.md"].read_text(encoding="utf-8")
+        message = Message(
+            "analysts", f"policywatch weekly digest {year}-W{week:02d}", [text], [key]
+        )
         db = Database(cfg.db_url)
         try:
             with db.session() as session:
-                if session.get(Notification, key) is None:
-                    text = outputs["digest"].read_text(encoding="utf-8")
-                    message = Message(
-                        "analysts", f"policywatch weekly digest {year}-W{week:02d}", [text], [key]
-                    )
-                    if deliver(message, cfg.notify.analysts):
-                        session.add(
-                            Notification(
-                                key=key, audience="analysts", sent_at=now, title=message.title
-                            )
-                        )
+                send_once(session, message, cfg.notify.analysts, now=now)
         finally:
             db.dispose()
     return {name: str(path) for name, path in outputs.items()}

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.config import NotifySettings
+from monitor.reports.model import UNPUBLISHED_STATUSES
 from storage.models import ChangeEventRecord, Notification, Source
+
+# Events older than this are not announced (e.g. when notifications are first configured).
+NOTIFY_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -43,12 +47,20 @@ def _evidence(ev: ChangeEventRecord) -> str:
     return f"evidence: {before} → snapshot {ev.after_snapshot_id}"
 
 
-def analyst_message(session: Session) -> Message | None:
-    """New significant coverage changes not yet announced, as one message."""
+def analyst_message(session: Session, *, now: datetime) -> Message | None:
+    """New significant coverage changes not yet announced, as one message.
+
+    Only recent events count, so turning notifications on for an old database does not send
+    its whole history; dismissed and flip-back events are never announced.
+    """
     rows = session.execute(
         select(ChangeEventRecord, Source)
         .join(Source)
-        .where(ChangeEventRecord.significant.is_(True))
+        .where(
+            ChangeEventRecord.significant.is_(True),
+            ChangeEventRecord.review_status.not_in(UNPUBLISHED_STATUSES),
+            ChangeEventRecord.detected_at >= now - NOTIFY_WINDOW,
+        )
         .order_by(ChangeEventRecord.id)
     ).all()
     keys = [f"event:{ev.id}" for ev, _ in rows]
@@ -158,23 +170,11 @@ def send_once(session: Session, message: Message, urls: Sequence[str], *, now: d
 
 def notify(session: Session, settings: NotifySettings, *, now: datetime) -> list[Message]:
     """Send what is new to each audience that has URLs configured; return what was sent."""
-    sent = []
     plan = (
-        (analyst_message(session) if settings.analysts else None, settings.analysts),
+        (analyst_message(session, now=now) if settings.analysts else None, settings.analysts),
         (
             operator_message(session, settings.failure_threshold) if settings.operators else None,
             settings.operators,
         ),
     )
-    for message, urls in plan:
-        if message is None or not deliver(message, urls):
-            continue
-        for key in message.keys:
-            session.add(
-                Notification(
-                    key=key[:300], audience=message.audience, sent_at=now, title=message.title
-                )
-            )
-        session.flush()
-        sent.append(message)
-    return sent
+    return [m for m, urls in plan if m is not None and send_once(session, m, urls, now=now)]

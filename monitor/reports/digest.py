@@ -63,7 +63,7 @@ def _plan_order(plan_type: str) -> tuple[int, str]:
 
 def render_digest_md(events: Sequence[EventView], period: Period, links: Links) -> str:
     """Significant changes grouped by drug, then plan type; each with its evidence links."""
-    changes = [e for e in events if e.significant]
+    changes = [e for e in events if e.published]
     lines = [
         f"# Ketamine and esketamine coverage changes: {period_text(period)}",
         "",

@@ -74,7 +74,7 @@ def _content(ev: EventView, links: Links) -> Markup:
 
 def render_atom(events: Sequence[EventView], period: Period, links: Links) -> str:
     """An Atom document with one entry per significant change (none: a feed saying so)."""
-    changes = [e for e in events if e.significant]
+    changes = [e for e in events if e.published]
     fg = FeedGenerator()
     fg.id(FEED_ID)
     fg.title("policywatch: ketamine and esketamine coverage changes")

@@ -161,8 +161,8 @@ def render_changes_html(
         title="Coverage changes · policywatch",
         period=period_text(period),
         generated=when(period.generated_at),
-        changes=[change_view(e) for e in events if e.significant],
-        operator=[e for e in events if not e.significant],
+        changes=[change_view(e) for e in events if e.published],
+        operator=[e for e in events if not e.published],
         nav_items=list(nav),
     )
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+UNPUBLISHED_STATUSES = frozenset({"dismissed", "flapping"})
+
 
 @dataclass(frozen=True)
 class SourceInfo:
@@ -56,6 +58,12 @@ class EventView:
     after: VersionRef
     detail: dict[str, Any] = field(default_factory=dict)  # ChangeEvent.to_dict()
     differ_version: str = ""
+
+    @property
+    def published(self) -> bool:
+        """A coverage change readers should hear of: significant, and not dismissed by an
+        analyst nor a flip back to content reported a few days before."""
+        return self.significant and self.review_status not in UNPUBLISHED_STATUSES
 
 
 @dataclass(frozen=True)

@@ -205,8 +205,8 @@ CHANGES = (
 </article>
 {% endfor %}
 <details class="operator">
-<summary>Operator events ({{ operator | length }}): unavailable sources, moves, coding
-changes</summary>
+<summary>Other events ({{ operator | length }}): unavailable sources, moves, coding
+changes, dismissed and flip-back changes</summary>
 {% if operator %}
 <table>
 <thead><tr><th>Kind</th><th>Source</th><th>What happened</th><th>Detected</th>
@@ -214,7 +214,8 @@ changes</summary>
 <tbody>
 {% for e in operator %}
 <tr id="event-{{ e.id }}">
-<td>{{ e.kind | replace("_", " ") }}</td>
+<td>{{ e.kind | replace("_", " ") }}{% if e.significant %}<div class="muted">{{
+ e.review_status }}</div>{% endif %}</td>
 <td>{{ e.source.payer }}<div class="muted">{{ e.source.id }} · {{ e.source.state }}</div></td>
 <td>{{ e.summary }}</td>
 <td>{{ e.detected_at | when }}</td>

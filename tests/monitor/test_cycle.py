@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from crawler.localsite import LocalSite
 from crawler.registry import load_sources
 from monitor.config import Config
-from monitor.cycle import run_cycle
+from monitor.cycle import digest, run_cycle
 from monitor.schedule import CYCLE_JOB, DIGEST_JOB, DISCOVER_JOB, build_scheduler
 from storage.db import Database
 from storage.models import ChangeEventRecord
@@ -76,6 +77,14 @@ def test_cycle_notifies_analysts_and_operators_once_per_problem(
         third = run_cycle(cfg, sources, **FAST)  # nothing new: nobody hears twice
         assert third.events == []
         assert len(analysts.received) == 1 and len(operators.received) == 1
+
+        # The weekly digest goes to analysts once per week, with the change and its evidence.
+        for _ in range(2):
+            outputs = digest(cfg, now=datetime.now(UTC))
+        assert Path(outputs["digest.md"]).is_file()
+        assert len(analysts.received) == 2
+        assert "weekly digest" in analysts.received[1]["title"]
+        assert "failed trials 3 → 4" in analysts.received[1]["message"]
 
 
 def test_scheduler_runs_two_cycles_and_one_change_results(

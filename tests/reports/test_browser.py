@@ -63,7 +63,7 @@ def test_chromium_renders_redlines_and_stances_and_runs_no_crawled_script(
     assert "three (3)" in [e.text for e in doc.cssselect("td.before del")]
     stances = [b.text_content() for b in doc.cssselect("article.change p.stances .badge")]
     assert "preferred" in stances and "non-preferred" in stances
-    assert "Operator events (1)" in doc.cssselect("details.operator summary")[0].text_content()
+    assert "Other events (1)" in doc.cssselect("details.operator summary")[0].text_content()
 
 
 def test_chromium_screenshot_of_the_report(report: Path, tmp_path: Path) -> None:

@@ -258,3 +258,27 @@ def test_an_empty_period_gives_valid_reports_that_say_so(db: Database, tmp_path:
     assert root.findtext(f"{ATOM}subtitle") == "No coverage changes in this period."
     data = json.loads((tmp_path / "e.json").read_text())
     assert data["events"] == [] and data["message"] == "no coverage changes in this period"
+
+
+def test_dismissed_and_flip_back_changes_are_not_published(db: Database, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from storage.models import ChangeEventRecord
+
+    with db.session() as s:
+        events = s.scalars(
+            select(ChangeEventRecord).where(ChangeEventRecord.significant.is_(True))
+        ).all()
+        assert len(events) == 2
+        events[0].review_status = "dismissed"
+        events[1].review_status = "flapping"
+        summaries = [e.summary for e in events]
+    files = write_all(db, tmp_path)
+    digest = files["digest.md"].read_text(encoding="utf-8")
+    feed = ET.parse(files["feed.atom"]).getroot()
+    html = files["changes.html"].read_text(encoding="utf-8")
+    for summary in summaries:
+        assert summary not in digest
+    assert feed.findall("{http://www.w3.org/2005/Atom}entry") == []
+    assert 'class="card change"' not in html
+    assert "dismissed" in html and "flapping" in html
