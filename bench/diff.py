@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.diff import diff_versions
-from monitor.diff.criteria import _parse
+from monitor.extract.criteria.values import _parse
 from monitor.extract.model import Clause, ClauseType, Drug, Extraction
 
 _SECTIONS = ("Coverage Rationale", "Initial Authorization", "Reauthorization", "Limitations")
@@ -157,8 +157,8 @@ def bench_sources(n_sources: int = 10_000, changed: float = 0.01) -> dict[str, f
     from storage.db import Database
     from storage.models import Blob, ExtractionRecord, Snapshot, Source
 
-    v1 = extract(document("round1", "northwind-ketamine.html"), "text/html", None)
-    v2_changed = extract(document("round2", "northwind-ketamine.html"), "text/html", None)
+    v1 = extract(document("round1", "evergreen-ketamine.html"), "text/html", None)
+    v2_changed = extract(document("round2", "evergreen-ketamine.html"), "text/html", None)
     v2_noise = Extraction.from_dict({**v1.to_dict(), "last_reviewed": "2026-11-20"})
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,13 +12,13 @@ DEMO_DIR = Path(str(resources.files("crawler") / "data" / "demo"))
 # URL path on the local site → bundled file name, and its content type.
 PAGES = {
     "/providers/policies/ketamine-esketamine.html": (
-        "northwind-ketamine.html",
+        "evergreen-ketamine.html",
         "text/html; charset=utf-8",
     ),
-    "/rx/policies/spravato.pdf": ("harbor-spravato.pdf", "application/pdf"),
-    "/pharmacy/pdl.html": ("cascadia-medicaid-pdl.html", "text/html; charset=utf-8"),
+    "/rx/policies/spravato.pdf": ("bayside-spravato.pdf", "application/pdf"),
+    "/pharmacy/pdl.html": ("columbia-medicaid-pdl.html", "text/html; charset=utf-8"),
     "/v1/data/article": ("sample-mac-esketamine.json", "application/json"),
-    "/policies/ketamine-infusion.html": ("summit-ketamine.html", "text/html; charset=utf-8"),
+    "/policies/ketamine-infusion.html": ("ridgeline-ketamine.html", "text/html; charset=utf-8"),
 }
 ROUNDS = ("round1", "round2")
 

@@ -200,8 +200,8 @@ def diff_source(
 
 def _discovered_events(ext: Extraction, payer: str) -> list[ChangeEvent]:
     """A newly discovered document about a drug is itself news: one ``added`` per drug."""
-    from monitor.diff.criteria import governing_stance
     from monitor.diff.summary import summarize_event
+    from monitor.extract.criteria import governing_stance
 
     events = []
     for drug in sorted({c.drug for c in ext.clauses}):

@@ -16,7 +16,7 @@ rl_config.invariant = 1  # deterministic bytes
 
 DEMO = Path(__file__).resolve().parent.parent / "crawler" / "data" / "demo"
 TITLE = "Spravato (esketamine) nasal spray - Pharmacy Coverage Policy"
-NUMBER = "HBC-RX-2204"
+NUMBER = "BBC-RX-2204"
 
 CRITERIA = [
     "Diagnosis of treatment-resistant depression; and",
@@ -39,7 +39,7 @@ def build(path: Path, reviewed: str, font_size: int) -> None:
         canvas.setFont("Helvetica", 8)
         canvas.drawString(72, 760, f"{TITLE}   Policy {NUMBER}")
         canvas.drawString(
-            72, 30, f"Page {doc.page} - Harbor Blue Cross (sample). Reviewed {reviewed}."
+            72, 30, f"Page {doc.page} - Bayside Blue Cross (sample). Reviewed {reviewed}."
         )
         canvas.restoreState()
 
@@ -85,6 +85,8 @@ def build(path: Path, reviewed: str, font_size: int) -> None:
 
 
 if __name__ == "__main__":
-    build(DEMO / "round1" / "harbor-spravato.pdf", "04/20/2026", 10)
-    build(DEMO / "round2" / "harbor-spravato.pdf", "10/28/2026", 11)
-    print("wrote", DEMO / "round1" / "harbor-spravato.pdf", DEMO / "round2" / "harbor-spravato.pdf")
+    build(DEMO / "round1" / "bayside-spravato.pdf", "04/20/2026", 10)
+    build(DEMO / "round2" / "bayside-spravato.pdf", "10/28/2026", 11)
+    print(
+        "wrote", DEMO / "round1" / "bayside-spravato.pdf", DEMO / "round2" / "bayside-spravato.pdf"
+    )

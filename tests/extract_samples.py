@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from crawler.demo import document
 
-SAMPLE_HTML = document("round1", "northwind-ketamine.html").decode("utf-8")
+SAMPLE_HTML = document("round1", "evergreen-ketamine.html").decode("utf-8")
 SAMPLE_JSON = document("round1", "sample-mac-esketamine.json").decode("utf-8")
 
 
 def sample_pdf() -> bytes:
-    return document("round1", "harbor-spravato.pdf")
+    return document("round1", "bayside-spravato.pdf")

@@ -68,12 +68,12 @@ def test_shipped_registry_validates() -> None:
 
 def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    body = document("round1", "northwind-ketamine.html")
+    body = document("round1", "evergreen-ketamine.html")
     config = tmp_path / "policywatch.toml"
     config.write_text("[crawl]\ndownload_delay = 0.0\ntimeout = 2.0\nretries = 0\n")
     with LocalSite() as site:
         site.set("/k.html", body)
-        good = write_registry(tmp_path / "good.toml", [source("northwind", site.url("/k.html"))])
+        good = write_registry(tmp_path / "good.toml", [source("evergreen", site.url("/k.html"))])
         ok = pw(
             "crawl", "--config", str(config), "--db", db, "--sources", str(good), "--per-source"
         )
@@ -82,7 +82,7 @@ def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
         site.set("/gone.html", "gone", status=404)
         mixed = write_registry(
             tmp_path / "mixed.toml",
-            [source("northwind", site.url("/k.html")), source("gone-page", site.url("/gone.html"))],
+            [source("evergreen", site.url("/k.html")), source("gone-page", site.url("/gone.html"))],
         )
         failed = pw("crawl", "--config", str(config), "--db", db, "--sources", str(mixed), "--json")
     assert failed.returncode == 1
@@ -90,7 +90,7 @@ def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
     assert summary["failed"] == 1 and summary["unchanged"] == 1
     assert summary["failures"][0]["kind"] == "http_4xx"
 
-    history = json.loads(pw("history", "northwind", "--db", db, "--json").stdout)
+    history = json.loads(pw("history", "evergreen", "--db", db, "--json").stdout)
     assert len(history["versions"]) == 1
     version = history["versions"][0]
     assert version["sha256"] == hashlib.sha256(body).hexdigest()
@@ -127,14 +127,14 @@ def test_demo_shows_real_changes_and_stays_silent_on_noise(tmp_path: Path) -> No
     events = json.loads(pw("changes", "--db", db, "--all", "--json").stdout)
     kinds = {(e["source_id"], e["kind"]) for e in events}
     assert kinds == {
-        ("demo-northwind-ketamine", "criteria_change"),
-        ("demo-cascadia-pdl", "stance_change"),
-        ("demo-summit-ketamine", "unavailable"),
+        ("demo-evergreen-ketamine", "criteria_change"),
+        ("demo-columbia-pdl", "stance_change"),
+        ("demo-ridgeline-ketamine", "unavailable"),
     }
 
 
 def test_extract_explains_one_document() -> None:
-    path = ROOT / "crawler" / "data" / "demo" / "round1" / "cascadia-medicaid-pdl.html"
+    path = ROOT / "crawler" / "data" / "demo" / "round1" / "columbia-medicaid-pdl.html"
     result = pw("extract", str(path), "--json")
     data = json.loads(result.stdout)
     assert data["outcome"] == "ok"
@@ -173,12 +173,12 @@ def test_evaluate_scores_a_labelled_corpus_through_the_real_path(tmp_path: Path)
         corpus,
         "policy_change",
         {
-            "v1.html": document("round1", "northwind-ketamine.html"),
-            "v2.html": document("round2", "northwind-ketamine.html"),
+            "v1.html": document("round1", "evergreen-ketamine.html"),
+            "v2.html": document("round2", "evergreen-ketamine.html"),
         },
         {
             "source": {
-                "payer": "Northwind",
+                "payer": "Evergreen",
                 "plan_type": "commercial",
                 "state": "US",
                 "format": "html",
@@ -219,12 +219,12 @@ def test_evaluate_scores_a_labelled_corpus_through_the_real_path(tmp_path: Path)
         corpus,
         "outage",
         {
-            "v1.html": document("round1", "summit-ketamine.html"),
-            "v2.html": document("round2", "summit-ketamine.html"),
+            "v1.html": document("round1", "ridgeline-ketamine.html"),
+            "v2.html": document("round2", "ridgeline-ketamine.html"),
         },
         {
             "source": {
-                "payer": "Summit",
+                "payer": "Ridgeline",
                 "plan_type": "commercial",
                 "state": "CO",
                 "format": "html",
@@ -316,7 +316,20 @@ def test_health_lists_quarantined_and_failing_sources(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'demo' / 'demo.sqlite'}"
     rows = json.loads(pw("health", "--db", db, "--json").stdout)
     assert [(r["source_id"], r["problem"]) for r in rows] == [
-        ("demo-summit-ketamine", "quarantined: maintenance")
+        ("demo-ridgeline-ketamine", "quarantined: maintenance")
     ]
     everything = json.loads(pw("health", "--db", db, "--all", "--json").stdout)
     assert len(everything) == 5
+
+
+def test_review_records_the_verdict_and_note(tmp_path: Path) -> None:
+    assert pw("demo", "--dir", str(tmp_path / "demo")).returncode == 0
+    db = f"sqlite:///{tmp_path / 'demo' / 'demo.sqlite'}"
+    first = json.loads(pw("changes", "--db", db, "--json").stdout)[0]
+    done = pw("review", str(first["id"]), "dismissed", "--note", "template glitch", "--db", db)
+    assert done.returncode == 0, done.stderr
+    after = {e["id"]: e for e in json.loads(pw("changes", "--db", db, "--json").stdout)}
+    assert after[first["id"]]["review_status"] == "dismissed"
+    assert after[first["id"]]["review_note"] == "template glitch"
+    missing = pw("review", "99999", "confirmed", "--db", db)
+    assert missing.returncode == 1 and "no event 99999" in missing.stdout

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, get_args
 
 import click
 from sqlalchemy import select
 
 from monitor.changes import detect_changes
-from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.cli.common import common_options, console, make_context, parse_day, print_json, table
 from monitor.diff.model import Kind
 from storage.models import ChangeEventRecord, Source
 from storage.repo import as_utc
@@ -52,16 +52,6 @@ def diff(
     )
 
 
-def _parse_since(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD", param_hint="--since") from None
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
 @click.command()
 @common_options
 @click.option("--since", metavar="DATE", help="Only events detected on or after YYYY-MM-DD.")
@@ -94,7 +84,7 @@ def changes(
         .join(Source)
         .order_by(ChangeEventRecord.detected_at.desc(), ChangeEventRecord.id.desc())
     )
-    start = _parse_since(since)
+    start = parse_day(since, "--since")
     if start:
         stmt = stmt.where(ChangeEventRecord.detected_at >= start)
     if kinds:
@@ -123,6 +113,7 @@ def changes(
                 "before_snapshot_id": e.before_snapshot_id,
                 "after_snapshot_id": e.after_snapshot_id,
                 "review_status": e.review_status,
+                "review_note": e.review_note,
             }
             for e, s in found
         ]
@@ -138,15 +129,13 @@ def changes(
     console.print(
         table(
             f"{len(data)} event(s)",
-            ["id", "detected", "source", "kind", "drug", "stance", "summary", "status"],
+            ["id", "detected", "source", "kind", "summary", "status"],
             [
                 (
                     d["id"],
                     d["detected_at"][:10],
                     d["source_id"],
-                    d["kind"],
-                    d["drug"],
-                    f"{d['stance_before'] or ''} → {d['stance_after'] or ''}",
+                    f"{d['kind']}\n{d['drug'] or ''}",
                     d["summary"],
                     d["review_status"],
                 )
@@ -160,14 +149,20 @@ def changes(
 @common_options
 @click.argument("event_id", type=int)
 @click.argument("status", type=click.Choice(["new", "confirmed", "dismissed"]))
+@click.option("--note", default=None, help="Why (kept with the event, e.g. for the blog editor).")
 def review(
     config_path: str | None,
     db_url: str | None,
     sources_files: tuple[str, ...],
     event_id: int,
     status: str,
+    note: str | None,
 ) -> None:
-    """Set an event's review status (new, confirmed, dismissed)."""
+    """Record an analyst's verdict on an event: confirmed, dismissed (never published), or new.
+
+    Dismissed events stay in the database as evidence but leave the reports, feed, digest
+    and notifications.
+    """
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
     with db.session() as session:
@@ -176,4 +171,8 @@ def review(
             console.print(f"[red]no event {event_id}[/red]; `policywatch changes --all` lists them")
             sys.exit(1)
         ev.review_status = status
-    console.print(f"event {event_id}: {status}")
+        ev.reviewed_at = datetime.now(UTC)
+        if note is not None:
+            ev.review_note = note
+    db.dispose()
+    console.print(f"event {event_id}: {status}" + (f" ({note})" if note else ""))

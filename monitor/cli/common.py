@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import click
@@ -83,6 +84,17 @@ def make_context(
         cfg.database = db_url
     files = list(sources_files) or list(cfg.sources)
     return Context(config=cfg, source_files=files)
+
+
+def parse_day(value: str | None, option: str) -> datetime | None:
+    """A YYYY-MM-DD option as the start of that day in UTC (None when not given)."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD", param_hint=option) from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def print_json(data: Any) -> None:

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
-from monitor.cli.common import common_options, console, make_context
+from monitor.cli.common import common_options, console, make_context, parse_day
 from monitor.reports import FORMATS, write_all_reports, write_report
-
-
-def _day(value: str | None, option: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD", param_hint=option) from None
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @click.command()
@@ -63,7 +53,7 @@ def report(
     [report] archive_base_url when the config sets it.
     """
     ctx = make_context(config_path, db_url, sources_files)
-    start, end_day = _day(since, "--since"), _day(until, "--until")
+    start, end_day = parse_day(since, "--since"), parse_day(until, "--until")
     end = end_day + timedelta(days=1) if end_day else None  # --until is inclusive
     if start and end and end <= start:
         raise click.BadParameter("--until is before --since", param_hint="--until")

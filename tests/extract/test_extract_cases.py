@@ -20,7 +20,7 @@ _cache: dict[str, Extraction] = {}
 
 
 def body(case: dict[str, Any]) -> bytes:
-    """A case's document: a test fixture, or a demo document ("round1/harbor-spravato.pdf")."""
+    """A case's document: a test fixture, or a demo document ("round1/bayside-spravato.pdf")."""
     if "demo" in case:
         round_name, filename = case["demo"].split("/")
         return document(round_name, filename)

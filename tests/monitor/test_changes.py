@@ -46,7 +46,7 @@ def _all_events(db_url: str) -> list[tuple[str, str]]:
 def _setup(site: LocalSite, tmp_path: Path, cfg: Config, db_url: str) -> Path:
     cfg.database = db_url
     site.set("/policy.html", SAMPLE_HTML)
-    return write_registry(tmp_path / "s.toml", [source("northwind", site.url("/policy.html"))])
+    return write_registry(tmp_path / "s.toml", [source("evergreen", site.url("/policy.html"))])
 
 
 def test_first_version_is_baseline_then_real_change_is_one_event_and_diff_is_idempotent(
@@ -91,7 +91,7 @@ def test_maintenance_page_is_quarantined_and_recovery_diffs_against_last_good(
     assert [(e.kind, e.significant) for e in _diff(db_url)] == [("unavailable", False)]
     db = Database(db_url)
     with db.session() as s:
-        assert s.get(Source, "northwind").health == "maintenance"  # type: ignore[union-attr]
+        assert s.get(Source, "evergreen").health == "maintenance"  # type: ignore[union-attr]
     db.dispose()
     site.set("/policy.html", MAINTENANCE.replace("soon", "soon!"))  # still down, new bytes
     crawl(fast_config, registry)
@@ -154,7 +154,7 @@ def test_truncated_page_is_quarantined_not_reported_as_removed(
     assert [(e.kind, e.significant) for e in events] == [("unavailable", False)]
     db = Database(sqlite_url)
     with db.session() as s:
-        src = s.get(Source, "northwind")
+        src = s.get(Source, "evergreen")
         assert src is not None and src.health == "anchors_lost"
         assert "lost most of its text" in (src.health_message or "")
     db.dispose()

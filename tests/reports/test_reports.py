@@ -54,17 +54,17 @@ def test_change_report_shows_each_change_with_summary_redline_criteria_and_stanc
     cards = doc.cssselect("article.change")
     assert len(cards) == len(_significant(db)) == 2
     by_payer = {c.cssselect("h2")[0].text_content(): c for c in cards}
-    northwind = by_payer["Northwind Health Plan (sample) · Esketamine (Spravato)"]
+    evergreen = by_payer["Evergreen Mutual Health (sample) · Esketamine (Spravato)"]
     assert "esketamine TRD now allows monotherapy; failed trials 3 → 2" in (
-        northwind.cssselect("p.summary")[0].text_content()
+        evergreen.cssselect("p.summary")[0].text_content()
     )
-    assert [d.text for d in northwind.cssselect("td.before del")] == [
+    assert [d.text for d in evergreen.cssselect("td.before del")] == [
         "three (3)",
         "eight (8)",
         "will",
         "a newly initiated",
     ]
-    assert [i.text for i in northwind.cssselect("td.after ins")] == [
+    assert [i.text for i in evergreen.cssselect("td.after ins")] == [
         "two (2)",
         "six (6)",
         "may",
@@ -73,21 +73,21 @@ def test_change_report_shows_each_change_with_summary_redline_criteria_and_stanc
     ]
     changed = {
         tuple(td.text_content() for td in tr.cssselect("td"))
-        for tr in northwind.cssselect("table.criteria tr.changed")
+        for tr in evergreen.cssselect("table.criteria tr.changed")
     }
     assert ("Failed antidepressant trials", "3", "2") in changed
     assert ("Monotherapy", "not allowed", "allowed") in changed
-    facts = northwind.cssselect("dl.facts")[0].text_content()
+    facts = evergreen.cssselect("dl.facts")[0].text_content()
     assert "Commercial" in facts and "2026-03-01" in facts and "MP-7.14.02" in facts
-    cascadia = by_payer["Cascadia Medicaid (sample) · Esketamine (Spravato)"]
-    badges = [b.text_content() for b in cascadia.cssselect("p.stances .badge")]
+    columbia = by_payer["Columbia River Medicaid (sample) · Esketamine (Spravato)"]
+    badges = [b.text_content() for b in columbia.cssselect("p.stances .badge")]
     assert badges == ["non-preferred", "preferred"]
-    assert "OR" in cascadia.cssselect("dl.facts")[0].text_content()
+    assert "OR" in columbia.cssselect("dl.facts")[0].text_content()
     # The maintenance page is an operator event: collapsed, never a coverage card.
     operator = doc.cssselect("details.operator")[0]
     assert "open" not in operator.attrib
-    assert "unavailable" in operator.text_content() and "Summit Care" in operator.text_content()
-    assert "Summit Care" not in " ".join(c.text_content() for c in cards)
+    assert "unavailable" in operator.text_content() and "Ridgeline Care" in operator.text_content()
+    assert "Ridgeline Care" not in " ".join(c.text_content() for c in cards)
 
 
 def test_every_evidence_link_opens_the_archived_bytes_of_its_snapshot(
@@ -130,35 +130,35 @@ def test_matrix_gives_each_sources_current_stance_from_its_latest_good_version(
 ) -> None:
     with db.session() as s:
         rows = {(r.source.id, r.drug): r for r in load_matrix(s)}
-        summit_ids = s.scalars(
+        ridgeline_ids = s.scalars(
             select(Snapshot.id)
-            .where(Snapshot.source_id == "demo-summit-ketamine")
+            .where(Snapshot.source_id == "demo-ridgeline-ketamine")
             .order_by(Snapshot.id)
         ).all()
-    assert rows[("demo-cascadia-pdl", "esketamine")].stance == "preferred"
-    northwind = rows[("demo-northwind-ketamine", "esketamine")]
-    assert northwind.stance == "covered_with_criteria"
-    assert northwind.criteria["failed_trials"] == 2
-    assert northwind.criteria["monotherapy_allowed"] is True
-    assert rows[("demo-northwind-ketamine", "ketamine")].stance == "experimental"
+    assert rows[("demo-columbia-pdl", "esketamine")].stance == "preferred"
+    evergreen = rows[("demo-evergreen-ketamine", "esketamine")]
+    assert evergreen.stance == "covered_with_criteria"
+    assert evergreen.criteria["failed_trials"] == 2
+    assert evergreen.criteria["monotherapy_allowed"] is True
+    assert rows[("demo-evergreen-ketamine", "ketamine")].stance == "experimental"
     # Under maintenance: the last good version governs, and the row says so.
-    summit = rows[("demo-summit-ketamine", "ketamine")]
-    assert summit.stance == "experimental" and summit.status == "unavailable"
-    assert summit.evidence is not None and summit.evidence.snapshot_id == summit_ids[0]
-    assert len(summit_ids) == 2  # the maintenance page is archived, but not evidence
-    assert all(r.status == "current" for k, r in rows.items() if k[0] != "demo-summit-ketamine")
+    ridgeline = rows[("demo-ridgeline-ketamine", "ketamine")]
+    assert ridgeline.stance == "experimental" and ridgeline.status == "unavailable"
+    assert ridgeline.evidence is not None and ridgeline.evidence.snapshot_id == ridgeline_ids[0]
+    assert len(ridgeline_ids) == 2  # the maintenance page is archived, but not evidence
+    assert all(r.status == "current" for k, r in rows.items() if k[0] != "demo-ridgeline-ketamine")
 
     written = write_all(db, tmp_path)
     table = list(csv.DictReader(io.StringIO(written["matrix.csv"].read_text(encoding="utf-8"))))
     assert len(table) == len(rows) == 7
-    cascadia = next(r for r in table if r["source_id"] == "demo-cascadia-pdl")
-    assert (cascadia["section"], cascadia["state"], cascadia["stance"]) == (
+    columbia = next(r for r in table if r["source_id"] == "demo-columbia-pdl")
+    assert (columbia["section"], columbia["state"], columbia["stance"]) == (
         "Medicaid by state",
         "OR",
         "preferred",
     )
     nw = next(
-        r for r in table if r["source_id"] == "demo-northwind-ketamine" and r["drug"] != "Ketamine"
+        r for r in table if r["source_id"] == "demo-evergreen-ketamine" and r["drug"] != "Ketamine"
     )
     assert (nw["failed_trials"], nw["trial_weeks"], nw["monotherapy_allowed"]) == ("2", "6", "yes")
     assert (tmp_path / nw["evidence_link"]).is_file()
@@ -198,7 +198,9 @@ def test_digest_groups_by_drug_then_plan_type_with_evidence_links(
         "### Medicaid (fee-for-service)",
     ]
     block = md.split("### Medicaid")[1]
-    assert "**Cascadia Medicaid (sample)** (OR): esketamine non-preferred → preferred" in block
+    assert (
+        "**Columbia River Medicaid (sample)** (OR): esketamine non-preferred → preferred" in block
+    )
     for target in re.findall(r"\]\((archive/[^)]+)\)", md):
         assert (tmp_path / target).is_file()
     assert "[live page](http://127.0.0.1:" in block
