@@ -18,6 +18,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Tables other libraries own in the same database (APScheduler's job store): not ours to migrate.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
 
 
 def default_data_dir() -> Path:

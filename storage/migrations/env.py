@@ -5,12 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from storage.db import FOREIGN_TABLES
 from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-# Tables other libraries own in the same database (APScheduler's job store).
-FOREIGN_TABLES = {"apscheduler_jobs"}
 
 
 def include_object(
