@@ -33,7 +33,7 @@ from monitor.extract.model import Extraction
 
 # Bump when a change here can turn the same two extractions into different events, so stored
 # events can be recomputed (style note 6).
-DIFFER_VERSION = "1.1.0"
+DIFFER_VERSION = "1.2.0"
 
 __all__ = [
     "DIFFER_VERSION",

@@ -35,6 +35,7 @@ from monitor.extract.criteria import (
     indication_stances,
 )
 from monitor.extract.model import DRUGS, Clause, DrugSummary, Extraction
+from monitor.extract.outcome import is_retirement
 
 # Words whose appearance or disappearance does not change what a clause requires. Deliberately
 # short: anything not listed here counts as meaning, so an unforeseen real change is reported
@@ -154,6 +155,8 @@ def facts(ext: Extraction | None, url: str | None) -> dict[str, Any]:
         "last_reviewed": ext.last_reviewed,
         "outcome": ext.outcome,
     }
+    if is_retirement(ext.outcome, ext.message):
+        out["retired"] = ext.message
     if url is not None:
         out["url"] = url
     return out

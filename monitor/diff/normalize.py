@@ -51,10 +51,18 @@ def words(text: str) -> list[str]:
 
 # Query parameters that name a session, a visit or a cache buster, or a *version* of the same
 # document (MCD ``ver=N``, CMS API ``articlever=N``): a different value is the same source.
+# Version parameters are named explicitly (a bare version word, or a document kind followed by
+# one): a suffix match such as ``\w+ver`` would also drop ``server=`` or ``driver=``, and a
+# document that really moved would then look unchanged.
+_VERSION_WORD = r"(?:ver|vers|version|rev|revision)"
 _VOLATILE_PARAM = re.compile(
     r"^(?:utm_\w+|gclid|fbclid|msclkid|mc_[ce]id|_ga|_gl|jsessionid|phpsessid|aspsessionid\w*|"
-    r"sessionid|session_id|sid|cfid|cftoken|_|cb|cachebust\w*|nocache|ts|timestamp|"
-    r"ver|version|\w+ver|\w+version|rev|revision)$",
+    r"sessionid|session_id|sid|cfid|cftoken|"
+    # cache busters
+    r"_|cb|cachebust\w*|cache_?buster|nocache|nc|ts|timestamp|rnd|rand|random|"
+    # versions of the same document
+    rf"v|{_VERSION_WORD}|(?:article|lcd|ncd|mcd|doc|document|policy|content|file|page)"
+    rf"_?{_VERSION_WORD}(?:_?(?:id|num|number|no))?)$",
     re.IGNORECASE,
 )
 

@@ -135,7 +135,8 @@ def summarize_event(event: ChangeEvent, payer: str | None = None) -> str:
         return f"{prefix}{drug} coverage content added ({stance}){moved_note}"
     if kind == "removed":
         stance = stance_words(event.stance_before)
-        return f"{prefix}{drug} coverage content removed (was {stance}){moved_note}"
+        retired = "; the policy was retired" if event.facts_after.get("retired") else ""
+        return f"{prefix}{drug} coverage content removed (was {stance}){retired}{moved_note}"
     phrases = criteria_phrases(event.criteria_before, event.criteria_after)
     if kind == "coding_change":
         codes = [p for p in phrases if p.startswith("billing codes")]

@@ -80,7 +80,8 @@ _LIMITATION_LEAD_RE = re.compile(
 _CRITERION_RE = re.compile(
     r"\b(?:must|required|requires|only (?:if|when)|should|certified|enrolled|monitored|"
     r"at least|no more than|documented|documentation|prescribed by|in consultation with|"
-    r"monotherapy|concomitant\w*|in combination with|in conjunction with)\b",
+    r"monotherapy|concomitant\w*|concurrent(?:ly)? with|in combination with|in conjunction with|"
+    r"together with|alongside|along with|with or without)\b",
     re.I,
 )
 _TRD_RE = re.compile(r"treatment[- ]resistant|\bTRD\b", re.I)

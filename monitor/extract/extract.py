@@ -18,7 +18,7 @@ from .text import clean
 
 # Bump whenever extraction output changes for the same bytes: stored extractions with an
 # older version are recomputed by ``policywatch reextract``.
-EXTRACTOR_VERSION = "1.2.0"
+EXTRACTOR_VERSION = "1.3.0"
 
 _CHARSET_RE = re.compile(r"charset=([\w.:-]+)", re.I)
 
@@ -102,7 +102,9 @@ def extract(body: bytes, content_type: str | None = None, url: str | None = None
     if failure:
         result.outcome, result.message = failure
         return result
-    result.outcome, result.message = no_clause_outcome(text, _has_anchor(facts, blocks))
+    result.outcome, result.message = no_clause_outcome(
+        text, _has_anchor(facts, blocks), facts.title
+    )
     return result
 
 

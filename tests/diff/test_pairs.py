@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from monitor.diff import diff_versions
+from monitor.extract import extract
 from monitor.extract.model import Clause, DrugSummary, Extraction
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "diff" / "pairs.toml"
+EXTRACT_FIXTURES = FIXTURE.parents[1] / "extract"
 DATA = tomllib.loads(FIXTURE.read_text(encoding="utf-8"))
 DOCS: dict[str, dict[str, Any]] = DATA["docs"]
 PAIRS: list[dict[str, Any]] = DATA["pair"]
@@ -25,6 +27,13 @@ def build(spec: str | dict[str, Any]) -> Extraction | None:
         return None
     edits: dict[str, Any] = {} if isinstance(spec, str) else dict(spec)
     base = copy.deepcopy(DOCS[spec if isinstance(spec, str) else edits.pop("base")])
+    if "fixture" in base:
+        # A saved document, read by the real extractor (edits do not apply).
+        assert not edits, "a fixture document takes no edits"
+        body = (EXTRACT_FIXTURES / base["fixture"]).read_bytes()
+        ext = extract(body, base.get("content_type", "text/html"))
+        assert ext.outcome == base["outcome"], ext.message
+        return ext
     clauses = [dict(c) for c in base.pop("clauses", [])]
     for old, new in edits.get("replace", []):
         for c in clauses:

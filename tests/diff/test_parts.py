@@ -62,6 +62,17 @@ def test_compare_key_keeps_numbers_apart() -> None:
         ),
         ("https://p.example/x", "https://q.example/x", False),
         ("https://p.example/x?id=1", "https://p.example/x?id=2", False),
+        # Explicit version parameters and cache busters name the same document ...
+        ("https://m.example/lcd?lcdid=7&lcdver=2", "https://m.example/lcd?lcdver=5&lcdid=7", True),
+        ("https://p.example/doc?id=4&ver=1", "https://p.example/doc?id=4&version=9", True),
+        ("https://p.example/doc?id=4&rev=3&v=2", "https://p.example/doc?id=4&revision=4", True),
+        ("https://p.example/doc?id=4&_=1718000000", "https://p.example/doc?id=4&cb=99", True),
+        ("https://p.example/doc?id=4&docVersion=2", "https://p.example/doc?id=4", True),
+        # ... but a parameter that merely ends in "ver" is part of the address.
+        ("https://p.example/doc?id=4&server=a", "https://p.example/doc?id=4&server=b", False),
+        ("https://p.example/get?driver=pdf&id=4", "https://p.example/get?driver=html&id=4", False),
+        ("https://p.example/doc?cover=front&id=4", "https://p.example/doc?id=4", False),
+        ("https://p.example/doc?id=4&never=1", "https://p.example/doc?id=4&never=2", False),
     ],
 )
 def test_url_identity(a: str, b: str, same: bool) -> None:

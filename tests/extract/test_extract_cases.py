@@ -41,6 +41,8 @@ def test_outcome_and_facts(case: dict[str, Any]) -> None:
     result = run(case)
     assert result.outcome == case["outcome"], result.message
     assert result.format == case["format"]
+    if "message_contains" in case:
+        assert case["message_contains"] in result.message
     for key in ("title", "policy_number", "effective_date", "last_reviewed"):
         if key in case:
             assert getattr(result, key) == case[key], key

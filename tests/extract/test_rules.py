@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from monitor.extract import sniff_format
+from monitor.extract.criteria import parse_clause
 from monitor.extract.drugs import codes_in, diagnosis_codes, drugs_in, first_drug
 from monitor.extract.facts import parse_date
+from monitor.extract.model import Clause
+from monitor.extract.outcome import is_retirement, no_clause_outcome, page_failure
 from monitor.extract.stance import RULES, classify
 from monitor.extract.text import is_connector, sentences, strip_connector
 
@@ -109,3 +112,35 @@ def test_sniff_format(body: bytes, ctype: str | None, fmt: str) -> None:
 )
 def test_parse_date(text: str, iso: str | None) -> None:
     assert parse_date(text) == iso
+
+
+MONOTHERAPY_CASES = load_cases("criteria_cases.toml")["monotherapy"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), MONOTHERAPY_CASES, ids=[c[0][:50] for c in MONOTHERAPY_CASES]
+)
+def test_monotherapy_wording(text: str, expected: str) -> None:
+    clause = Clause(text=text, drug="esketamine", stance="covered_with_criteria", type="criterion")
+    values = parse_clause(clause).get("monotherapy_allowed")
+    if expected:
+        assert values == [expected == "allowed"]
+    else:
+        assert values is None
+
+
+OUTCOME_CASES = load_cases("outcome_cases.toml")["cases"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), OUTCOME_CASES, ids=[c[0][:50] for c in OUTCOME_CASES]
+)
+def test_short_page_outcome(text: str, expected: str) -> None:
+    title = "Clinical Policies | Example Health Plan"
+    outcome, message = page_failure(text, title) or no_clause_outcome(text, False, title)
+    if expected == "retired":
+        assert (outcome, message.split(":")[0]) == ("no_drug_content", "policy retired")
+        assert is_retirement(outcome, message)
+    else:
+        assert outcome == expected, message
+        assert not is_retirement(outcome, message)

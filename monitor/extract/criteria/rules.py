@@ -140,17 +140,90 @@ CODE_HEADING = re.compile(r"codes?\b|coding|billing|hcpcs|\bcpt\b|icd|diagnos", 
 
 # -- monotherapy --------------------------------------------------------------------------------
 
-MONO_ALLOWED = re.compile(
-    r"monotherapy or in (?:combination|conjunction)|as monotherapy or|(?:may|can) be used (?:alone"
-    r"|as monotherapy)|with or without (?:a |an )?(?:concomitant )?(?:oral )?anti-?depressant"
+# Whether the drug may be used without an oral antidepressant. Policies say it many ways, so
+# the wording is in parts: the antidepressant (with up to a few modifiers between the article
+# and the noun: "a newly initiated daily oral antidepressant (e.g., SSRI or SNRI)"), the ways of
+# joining it to the drug, and the ways of allowing or forbidding use without it. Tables are read
+# in order (see :func:`monitor.extract.criteria.values.monotherapy_value`):
+#   1. MONO_ALLOWED_EXPLICIT: allowing wordings that contain a negation of their own ("with or
+#      without", "is not required", "no longer requires"), unless a negation governs them;
+#   2. MONO_NEG: monotherapy or use alone negated ("not as monotherapy", "may not be used
+#      alone", "monotherapy is not covered", "not … without an oral antidepressant");
+#   3. MONO_ALLOWED: monotherapy or use alone allowed ("as monotherapy", "may be used alone");
+#   4. CONCOMITANT: use with an antidepressant required ("in combination with", "alongside",
+#      "plus", "must be taking an oral antidepressant").
+_AD = r"(?:anti-?depressants?|ssris?|snris?)\b"
+_AD_OBJ = r"(?:(?:[\w-]+|\d+)\s+){0,5}?" + _AD  # "a newly started daily oral antidepressant"
+_ADJ = r"(?:(?:a|an|the|any|concomitant|concurrent|oral|adjunctive|background)\s+){0,3}"
+_JOIN = (
+    r"(?:in (?:combination|conjunction|addition) (?:with|to)|combined with|together with|"
+    r"along(?:side| with)|alongside|concomitant(?:ly)? with|concurrent(?:ly)? with|"
+    r"(?:as (?:an? )?)?(?:adjunct(?:ive)?|add-on)(?: therapy| treatment)? (?:to|with)|"
+    r"(?:used|use|taken|given|administered|prescribed|started|initiated|co-?administered)"
+    r" (?:together )?with|plus)"
+)
+_NEGATION = r"\b(?:not|never|cannot|can't|won't|isn't|aren't|shouldn't|mustn't|nor)\b"
+# A negation shortly before an allowing wording governs it ("is not approved as monotherapy or
+# in combination with …"); read on the few words in front of the match.
+NEGATED_BEFORE = re.compile(_NEGATION + r"[^.;]{0,30}$")
+_NO_NEED = (
+    r"\b(?:(?:does|do|did)(?: not|n't) (?:need|have) to|need not|not required to|"
+    r"no longer (?:needs?|has|have|required) to)"
+)
+MONO_ALLOWED_EXPLICIT = re.compile(
+    r"\balone or (?:in combination|in conjunction|together|combined|with|as)\b"
+    r"|\bmonotherapy,? or (?:in combination|in conjunction|together|combined|(?:as (?:an )?)?"
+    r"adjunct|add-on|with|plus|along)"
+    rf"|{_NO_NEED}\s+be\s+(?:[\w-]+\s+)?{_JOIN}\s+{_AD_OBJ}"
+    rf"|{_NO_NEED}\s+(?:be\s+)?(?:taking|receiving|using|on|take|receive|use)\s+{_AD_OBJ}"
+    rf"|{_JOIN}\s+{_AD_OBJ}(?:\s*\([^)]*\))?,? or (?:as )?(?:monotherapy|alone)\b"
+    rf"|\bwith or without\s+{_AD_OBJ}"
+    rf"|{_AD}[^.;]{{0,40}}?\b(?:is|are|will be)\s+(?:no longer|not)\s+(?:required|needed|"
+    r"necessary|mandatory)"
+    r"|\b(?:no longer|does not|do not|doesn't|don't|need not|not)\s+(?:requires?|need)\s+"
+    rf"(?:the )?(?:concomitant |concurrent )?(?:use of )?{_ADJ}{_AD}(?!\s+(?:trials?|failure))"
+    rf"|\b(?:may|can|could)\s+(?:also\s+)?be\s+(?:used|given|administered|prescribed)\s+"
+    rf"without\s+{_ADJ}{_AD}"
+    rf"|\bregardless of (?:whether [^.;]{{0,30}}?)?{_ADJ}{_AD}"
 )
 MONO_NEG = re.compile(
-    r"\b(?:not|never|no)\b[^.;]{0,40}\bmonotherapy|monotherapy\b[^.;]{0,20}\bnot\b"
+    rf"{_NEGATION}(?:\s+[\w-]+){{0,5}}?\s+(?:as|in|for)?\s*(?:a\s+)?monotherapy\b"
+    r"|\bno monotherapy\b"
+    rf"|{_NEGATION}(?:\s+[\w-]+){{0,4}}?\s+alone\b"
+    r"|\bmonotherapy(?: use| treatment| therapy)?\s*(?::|is|are|will be|would be)\s+"
+    r"(?:considered\s+)?(?:not\b|excluded|investigational|experimental|unproven)"
+    rf"|{_NEGATION}[^.;]{{0,30}}?\bwithout\s+{_ADJ}{_AD}"
+)
+MONO_ALLOWED = re.compile(
+    r"\b(?:as|in|for)\s+(?:a\s+)?monotherapy\b"
+    r"|\bmonotherapy (?:is|are|will be)\s+(?:also\s+)?(?:allowed|permitted|acceptable|covered|"
+    r"approvable|an option)"
+    r"|\b(?:may|can|could)\s+(?:also\s+)?be\s+(?:used|given|administered|prescribed|approved)"
+    r"\s+alone\b"
 )
 CONCOMITANT = re.compile(
-    r"(?:in conjunction with|in combination with|together with|concomitant(?:ly)? with|along with|"
-    r"used with|plus)\s+(?:an?\s+|a newly initiated\s+)?(?:daily\s+)?(?:oral\s+)?anti-?depressant"
+    rf"{_JOIN}\s+{_AD_OBJ}"
+    rf"|\b(?:must|will|is|are|be|currently|concurrently|also|remains?)\s+(?:be\s+)?(?:taking|"
+    rf"receiving|using|on|maintained on)\s+{_AD_OBJ}"
+    rf"|\b(?:requires?|required|need|needs)\s+(?:the )?(?:concomitant |concurrent )?"
+    rf"(?:use of )?{_ADJ}{_AD}(?!\s+(?:trials?|failure))"
+    rf"|\b(?:concomitant|concurrent)\s+(?:use of\s+|treatment with\s+|therapy with\s+)?"
+    rf"{_ADJ}{_AD}"
+    rf"|\b(?:an?|concomitant|concurrent)\s+(?:oral\s+)?{_AD}\s+(?:(?:therapy|treatment|use)\s+)?"
+    r"(?:is|are|will be)\s+(?:also\s+)?required"
 )
+# "Monotherapy" that names the antidepressant trials a member failed ("failure of 2
+# antidepressants used as monotherapy or in combination"), not the drug's own use: blanked out
+# before the tables are read, when the text is about prior trials.
+AD_TRIAL_CUE = re.compile(
+    r"\b(?:fail\w*|inadequate|tried|trials?|non-?respon\w*|did not respond|history of)\b"
+)
+AD_MONOTHERAPY = re.compile(
+    r"(?:anti-?depressants?|ssris?|snris?|medications?|agents?|drugs?)\b[^.;]{0,30}?"
+    r"\b(?:as\s+)?monotherapy(?:,? or (?:in )?(?:combination|augmentation|conjunction)\w*)?"
+)
+MONO_CUES = ("monotherapy", "antidepress", "alone", "ssri", "snri")
+
 
 # -- labelled concepts --------------------------------------------------------------------------
 

@@ -125,6 +125,23 @@ def _quantity(m: re.Match[str]) -> str:
     return f"{amount} {per}" if per else amount
 
 
+def monotherapy_value(text: str) -> bool | None:
+    """Whether folded ``text`` allows the drug without an oral antidepressant (True), requires
+    one (False), or says neither (None); the rule tables are in :mod:`.rules`."""
+    if r.AD_TRIAL_CUE.search(text):
+        text = r.AD_MONOTHERAPY.sub(" ", text)  # the failed trials' monotherapy, not the drug's
+    for m in r.MONO_ALLOWED_EXPLICIT.finditer(text):
+        if not r.NEGATED_BEFORE.search(text, max(0, m.start() - 40), m.start()):
+            return True
+    if r.MONO_NEG.search(text):
+        return False
+    if r.MONO_ALLOWED.search(text):
+        return True
+    if r.CONCOMITANT.search(text):
+        return False
+    return None
+
+
 @lru_cache(maxsize=65536)
 def _parse(text: str, ctype: str, describes_code: bool = False) -> ClauseValues:
     """Values of one clause text in text order; cached because clauses recur in every version.
@@ -171,13 +188,10 @@ def _parse(text: str, ctype: str, describes_code: bool = False) -> ClauseValues:
             add("hcpcs_codes", code.upper())
         for m in r.ICD.finditer(t):
             add("diagnosis_codes", m.group(1).upper())
-    if "monotherapy" in t or "antidepress" in t or "alone" in t:
-        if r.MONO_ALLOWED.search(t):
-            add("monotherapy_allowed", True)
-        elif "monotherapy" in t:
-            add("monotherapy_allowed", not r.MONO_NEG.search(t))
-        elif r.CONCOMITANT.search(t):
-            add("monotherapy_allowed", False)
+    if any(cue in t for cue in r.MONO_CUES):
+        mono = monotherapy_value(t)
+        if mono is not None:
+            add("monotherapy_allowed", mono)
     if "rems" in t and r.REMS.search(t):
         add("rems", True)
     if r.PRESCRIBER_CONTEXT.search(t):
