@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from monitor.diff import DIFFER_VERSION, ChangeEvent, diff_versions
 from monitor.diff.normalize import normalize
 from monitor.extract.model import Extraction
+from monitor.extract.outcome import is_retirement
 from monitor.extraction_jobs import ensure_extraction
 from storage.models import ChangeEventRecord, Quarantine, Snapshot, Source
 
@@ -52,8 +53,11 @@ def structure_lost(before: Extraction, after: Extraction) -> str | None:
     """Why ``after`` no longer looks like the document ``before`` was, or None.
 
     Judged against the source's own last good version, which a single page cannot know: a
-    template or truncation failure keeps status 200 and some text but loses the anchors.
+    template or truncation failure keeps status 200 and some text but loses the anchors. A
+    retirement notice is short too, but it is the payer's word: the policy really ended.
     """
+    if is_retirement(after.outcome, after.message):
+        return None
     if before.text_length >= MIN_TEXT_FOR_SHARE and (
         after.text_length < MIN_TEXT_SHARE * before.text_length
     ):

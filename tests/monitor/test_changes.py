@@ -158,3 +158,29 @@ def test_truncated_page_is_quarantined_not_reported_as_removed(
         assert src is not None and src.health == "anchors_lost"
         assert "lost most of its text" in (src.health_message or "")
     db.dispose()
+
+
+def test_retired_policy_is_removed_not_quarantined(
+    site: LocalSite, tmp_path: Path, fast_config: Config, sqlite_url: str
+) -> None:
+    long_policy = SAMPLE_HTML.replace(
+        "</main>",
+        "<h2>Clinical evidence</h2>" + "<p>Study details and outcomes.</p>" * 80 + "</main>",
+    )
+    registry = _setup(site, tmp_path, fast_config, sqlite_url)
+    site.set("/policy.html", long_policy)
+    crawl(fast_config, registry)
+    _diff(sqlite_url)
+    notice = (
+        "<html><head><title>Ketamine and Esketamine for Psychiatric Conditions</title></head>"
+        "<body><main><h1>Ketamine and Esketamine for Psychiatric Conditions</h1>"
+        "<p>This medical policy has been retired effective January 1, 2027 and is no longer "
+        "used for coverage determinations.</p></main></body></html>"
+    )
+    site.set("/policy.html", notice)
+    crawl(fast_config, registry)
+    events = _diff(sqlite_url)
+    assert sorted((e.kind, e.drug, e.significant) for e in events) == [
+        ("removed", "esketamine", True),
+        ("removed", "ketamine", True),
+    ]
