@@ -249,7 +249,17 @@ def test_evaluate_scores_a_labelled_corpus_through_the_real_path(tmp_path: Path)
         },
     )
     predictions = tmp_path / "pred.json"
-    result = pw("evaluate", str(corpus), "--predictions", str(predictions), "--json")
+    passing = tmp_path / "passing.toml"
+    passing.write_text("clause_recall = 1.0\nmax_false_alarms = 0\n")
+    result = pw(
+        "evaluate",
+        str(corpus),
+        "--predictions",
+        str(predictions),
+        "--json",
+        "--floor",
+        str(passing),
+    )
     assert result.returncode == 0, result.stderr
     scores = json.loads(result.stdout)["overall"]
     assert scores["clauses"]["recall"] == 1.0

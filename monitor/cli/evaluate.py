@@ -11,7 +11,7 @@ from typing import Any
 import click
 from rich.progress import Progress
 
-from monitor.cli.common import console, print_json, table
+from monitor.cli.common import console, err_console, print_json, table
 from monitor.evaluate import Case, CorpusError, load_corpus
 from monitor.evaluate import evaluate as run_evaluate
 from monitor.scoring import CaseScore, score_case, totals
@@ -79,13 +79,14 @@ def evaluate(
         print_json({"overall": result, "cases": [_case_row(s) for s in scores]})
     else:
         _print(scores, result, verbose)
+    out = err_console if as_json else console  # keep --json output parseable
     if floor_file:
         failed = _check_floor(result, floor_file)
         if failed:
             for line in failed:
-                console.print(f"[red]below floor:[/red] {line}")
+                out.print(f"[red]below floor:[/red] {line}")
             sys.exit(1)
-        console.print(f"[green]all scores at or above the floor in {floor_file}[/green]")
+        out.print(f"[green]all scores at or above the floor in {floor_file}[/green]")
 
 
 def _case_row(s: CaseScore) -> dict[str, Any]:
