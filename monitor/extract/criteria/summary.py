@@ -14,9 +14,10 @@ from .values import drug_criteria
 
 def _pick(stances: Sequence[str]) -> str | None:
     """The governing one of several stances: see :func:`governing_stance`."""
-    if not stances:
+    distinct = list(dict.fromkeys(stances))  # documents repeat a stance hundreds of times
+    if not distinct:
         return None
-    said = [s for s in stances if s not in r.NOTE_STANCES] or list(stances)
+    said = [s for s in distinct if s not in r.NOTE_STANCES] or distinct
     ranked = [s for s in r.STANCE_RANK if s in said]
     return ranked[0] if ranked else said[0]
 
