@@ -54,7 +54,7 @@ def build_scheduler(
     cycle_trigger: BaseTrigger | None = None,
     digest_trigger: BaseTrigger | None = None,
 ) -> BaseScheduler:
-    """A scheduler with the cycle and digest jobs registered under fixed ids."""
+    """A scheduler with the cycle, digest and discovery jobs registered under fixed ids."""
     # Migrate (and put SQLite in WAL mode) before the job store opens the same database.
     Database(cfg.db_url).dispose()
     scheduler = scheduler_cls(
@@ -66,30 +66,37 @@ def build_scheduler(
         },
         timezone="UTC",
     )
-    scheduler.add_job(
-        "monitor.jobs:cycle_job",
-        trigger=cycle_trigger or cron(cfg.schedule.cycle, "cycle"),
-        id=CYCLE_JOB,
-        name="crawl → extract → diff → report → notify",
-        kwargs={"options": options},
-        replace_existing=True,
+    jobs = (
+        (
+            CYCLE_JOB,
+            "monitor.jobs:cycle_job",
+            "crawl → extract → diff → report → notify",
+            cycle_trigger or cron(cfg.schedule.cycle, "cycle"),
+        ),
+        (
+            DIGEST_JOB,
+            "monitor.jobs:digest_job",
+            "weekly digest",
+            digest_trigger or cron(cfg.schedule.digest, "digest"),
+        ),
+        (
+            DISCOVER_JOB,
+            "monitor.jobs:discover_job",
+            "discover new documents on index pages",
+            cron(cfg.schedule.discover, "discover"),
+        ),
     )
-    scheduler.add_job(
-        "monitor.jobs:digest_job",
-        trigger=digest_trigger or cron(cfg.schedule.digest, "digest"),
-        id=DIGEST_JOB,
-        name="weekly digest",
-        kwargs={"options": options},
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        "monitor.jobs:discover_job",
-        trigger=cron(cfg.schedule.discover, "discover"),
-        id=DISCOVER_JOB,
-        name="discover new documents on index pages",
-        kwargs={"options": options},
-        replace_existing=True,
-    )
+    for job_id, func, name, trigger in jobs:
+        # Textual references and fixed ids: the persistent store can rebuild them after a
+        # restart, and replace_existing keeps one job per id however often it restarts.
+        scheduler.add_job(
+            func,
+            trigger=trigger,
+            id=job_id,
+            name=name,
+            kwargs={"options": options},
+            replace_existing=True,
+        )
     return scheduler
 
 

@@ -135,19 +135,26 @@ def test_redirected_document_with_same_content_is_moved_not_a_change(
     assert [(e.kind, e.significant) for e in _diff(sqlite_url)] == [("moved", False)]
 
 
+LONG_POLICY = SAMPLE_HTML.replace(
+    "</main>",
+    "<h2>Clinical evidence</h2>" + "<p>Study details and outcomes.</p>" * 80 + "</main>",
+)
+
+
+def _baseline_long_policy(site: LocalSite, tmp_path: Path, cfg: Config, db_url: str) -> Path:
+    registry = _setup(site, tmp_path, cfg, db_url)
+    site.set("/policy.html", LONG_POLICY)
+    crawl(cfg, registry)
+    _diff(db_url)
+    return registry
+
+
 def test_truncated_page_is_quarantined_not_reported_as_removed(
     site: LocalSite, tmp_path: Path, fast_config: Config, sqlite_url: str
 ) -> None:
-    long_policy = SAMPLE_HTML.replace(
-        "</main>",
-        "<h2>Clinical evidence</h2>" + "<p>Study details and outcomes.</p>" * 80 + "</main>",
-    )
-    registry = _setup(site, tmp_path, fast_config, sqlite_url)
-    site.set("/policy.html", long_policy)
-    crawl(fast_config, registry)
-    _diff(sqlite_url)
+    registry = _baseline_long_policy(site, tmp_path, fast_config, sqlite_url)
     # The template broke: status 200, the header survives, the body is gone.
-    truncated = long_policy[: long_policy.index("<h2>Policy</h2>")] + "</main></body></html>"
+    truncated = LONG_POLICY[: LONG_POLICY.index("<h2>Policy</h2>")] + "</main></body></html>"
     site.set("/policy.html", truncated)
     crawl(fast_config, registry)
     events = _diff(sqlite_url)
@@ -163,14 +170,7 @@ def test_truncated_page_is_quarantined_not_reported_as_removed(
 def test_retired_policy_is_removed_not_quarantined(
     site: LocalSite, tmp_path: Path, fast_config: Config, sqlite_url: str
 ) -> None:
-    long_policy = SAMPLE_HTML.replace(
-        "</main>",
-        "<h2>Clinical evidence</h2>" + "<p>Study details and outcomes.</p>" * 80 + "</main>",
-    )
-    registry = _setup(site, tmp_path, fast_config, sqlite_url)
-    site.set("/policy.html", long_policy)
-    crawl(fast_config, registry)
-    _diff(sqlite_url)
+    registry = _baseline_long_policy(site, tmp_path, fast_config, sqlite_url)
     notice = (
         "<html><head><title>Ketamine and Esketamine for Psychiatric Conditions</title></head>"
         "<body><main><h1>Ketamine and Esketamine for Psychiatric Conditions</h1>"
