@@ -6,8 +6,13 @@ type and the bytes (``%PDF`` magic, a JSON object), never from a file name.
 
 from __future__ import annotations
 
-from .extract import EXTRACTOR_VERSION, extract, sniff_format
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .model import Block, Clause, DrugSummary, Extraction
+
+if TYPE_CHECKING:
+    from .extract import EXTRACTOR_VERSION, extract, sniff_format
 
 __all__ = [
     "EXTRACTOR_VERSION",
@@ -18,3 +23,18 @@ __all__ = [
     "extract",
     "sniff_format",
 ]
+
+
+_LAZY = ("EXTRACTOR_VERSION", "extract", "sniff_format")
+
+
+def __getattr__(name: str) -> Any:
+    # The parsers (lxml, BeautifulSoup, pypdfium2, the rule tables) load on first use, so code
+    # that only needs the data model (the crawler's recrawl of unchanged pages) stays light.
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.extract")
+    # Importing the submodule bound the package attribute "extract" to it; bind the function.
+    for lazy in _LAZY:
+        globals()[lazy] = getattr(module, lazy)
+    return globals()[name]
