@@ -63,6 +63,9 @@ def scrapy_settings(cfg: Config, source_ids: Sequence[str], **overrides: Any) ->
         LOG_LEVEL="INFO",
     )
     settings.update(overrides)
+    if settings.get("LOG_FILE"):
+        # Every spider run (crawl, discover, check) may be the first thing a fresh install does.
+        Path(settings["LOG_FILE"]).parent.mkdir(parents=True, exist_ok=True)
     return settings
 
 
@@ -117,7 +120,6 @@ def crawl_here(
     from crawler.spiders.policies import PoliciesSpider
 
     settings = scrapy_settings(cfg, source_ids, **overrides)
-    Path(settings["LOG_FILE"]).parent.mkdir(parents=True, exist_ok=True)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(PoliciesSpider)
     bar = _ProgressBar(len(source_ids)) if progress else None
