@@ -15,14 +15,13 @@ What the API does (api.coverage.cms.gov, v1; see DOMAIN.md section 2.2):
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from crawler.proposals import drugs_named
-from monitor.extract.cmsjson import unescape_full
+from monitor.extract.cmsjson import JsonError, parse_envelope, unescape_full
 
 DEFAULT_HOSTS = ("api.coverage.cms.gov",)
 TOKEN_PATH = "/v1/metadata/license-agreement"
@@ -44,18 +43,9 @@ DETAIL_CHECK_TITLES = re.compile(
 )
 
 
-class NotAnEnvelope(ValueError):
-    """The body is not a CMS Coverage API ``{meta, data}`` envelope."""
-
-
-def envelope(body: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise NotAnEnvelope(f"invalid JSON: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
-        raise NotAnEnvelope('no "data" list')
-    return doc
+# The extractor's envelope parser, under the names the spiders use.
+NotAnEnvelope = JsonError
+envelope = parse_envelope
 
 
 def is_report_url(url: str) -> bool:

@@ -67,14 +67,20 @@ def _first(record: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     return None
 
 
-def read_cms_json(body: bytes) -> CmsDocument:
-    """Parse an API envelope; raise JsonError when it is not one."""
+def parse_envelope(body: bytes) -> dict[str, Any]:
+    """The decoded ``{meta, data}`` envelope; raise JsonError when the body is not one."""
     try:
         doc = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise JsonError(f"invalid JSON: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
         raise JsonError('not a CMS Coverage API envelope (no "data" list)')
+    return doc
+
+
+def read_cms_json(body: bytes) -> CmsDocument:
+    """Parse an API envelope; raise JsonError when it is not one."""
+    doc = parse_envelope(body)
     out = CmsDocument()
     meta = doc.get("meta")
     if isinstance(meta, dict) and isinstance(meta.get("status"), dict):
