@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tomli_w
 
+from crawler.config import Config
 from crawler.registry import load_sources
 from crawler.runner import crawl_in_child, prepare
-from monitor.config import Config
 
 PAGE = """<html><head><title>Policy {i}</title></head><body><h1>Esketamine policy {i}</h1>
 <p>Esketamine (Spravato) is considered medically necessary when all of the following are met:</p>
@@ -34,7 +34,7 @@ PAGE = """<html><head><title>Policy {i}</title></head><body><h1>Esketamine polic
 
 
 def serve(n: int, queue: Any) -> None:
-    from crawler.localsite import LocalSite
+    from monitor.sites.localsite import LocalSite
 
     site = LocalSite().start()
     filler = "<p>" + "Background text about depression treatment. " * 40 + "</p>"

@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crawler.extract.criteria.values import _parse
+from crawler.extract.model import Clause, ClauseType, Drug, Extraction
 from monitor.diff import diff_versions
-from monitor.extract.criteria.values import _parse
-from monitor.extract.model import Clause, ClauseType, Drug, Extraction
 
 _SECTIONS = ("Coverage Rationale", "Initial Authorization", "Reauthorization", "Limitations")
 _CONDITIONS = (
@@ -151,9 +151,9 @@ def bench_sources(n_sources: int = 10_000, changed: float = 0.01) -> dict[str, f
 
     from sqlalchemy import insert, update
 
-    from crawler.demo import document
+    from crawler.extract import EXTRACTOR_VERSION, extract
     from monitor.changes import detect_changes
-    from monitor.extract import EXTRACTOR_VERSION, extract
+    from monitor.sites.demo import document
     from storage.db import Database
     from storage.models import Blob, ExtractionRecord, Snapshot, Source
 

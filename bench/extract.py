@@ -4,7 +4,7 @@
 
 Builds a large realistic policy page (site chrome, inline scripts, criteria lists, code
 tables, long background and references; about 300 KB) and a multi-page policy PDF with
-reportlab, both in memory, then times ``monitor.extract.extract`` on them. The HTML figure is
+reportlab, both in memory, then times ``crawler.extract.extract`` on them. The HTML figure is
 printed beside lxml's own parse-and-text of the same bytes in the same run, with the ratio
 (target >= 25%); PDF target >= 300 pages/s. The two HTML timings are interleaved and the
 best of each is kept; the script prints a PASS/FAIL verdict per target and always exits 0.
@@ -23,7 +23,7 @@ import lxml.html
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.extract import extract
+from crawler.extract import extract
 
 _TEXT = (
     "patients treatment response trial randomized placebo dose week efficacy safety "

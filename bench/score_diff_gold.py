@@ -26,8 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from crawler.extract.model import Clause, Extraction
 from monitor.diff import diff_versions
-from monitor.extract.model import Clause, Extraction
 
 
 def gold_clauses(items: list[dict[str, Any]]) -> list[Clause]:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.extract import extract
-from monitor.extract.text import norm
+from crawler.extract import extract
+from crawler.extract.text import norm
 
 
 def _match(a: str, b: str) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from monitor.extract.model import GOOD_OUTCOMES
+from crawler.extract.model import GOOD_OUTCOMES
 
-# Extraction outcomes that say the URL no longer serves the document (see monitor.extract).
+# Extraction outcomes that say the URL no longer serves the document (see crawler.extract).
 DEAD_OUTCOMES = frozenset(
     {"soft_404", "login_wall", "bot_challenge", "maintenance", "error_page", "empty_shell"}
 )

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from crawler.extract.cmsjson import JsonError, parse_envelope, unescape_full
 from crawler.proposals import drugs_named
-from monitor.extract.cmsjson import JsonError, parse_envelope, unescape_full
 
 DEFAULT_HOSTS = ("api.coverage.cms.gov",)
 TOKEN_PATH = "/v1/metadata/license-agreement"

@@ -27,6 +27,6 @@ class FetchResult:
     # Filled by the pipelines.
     sha256: str | None = None
     is_new: bool = False
-    extraction: Any = None  # monitor.extract.model.Extraction for new versions
+    extraction: Any = None  # crawler.extract.model.Extraction for new versions
     extractor_version: str = ""
     snapshot_id: int | None = None

@@ -12,8 +12,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from crawler.extract.drugs import ESKETAMINE_CODES, HCPCS_RE, drugs_in
 from crawler.registry import ID_RE, PolicySource
-from monitor.extract.drugs import ESKETAMINE_CODES, HCPCS_RE, drugs_in
 
 
 @dataclass

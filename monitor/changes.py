@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crawler.extract.model import Extraction
+from crawler.extract.outcome import is_retirement
 from monitor.diff import DIFFER_VERSION, ChangeEvent, diff_versions
 from monitor.diff.normalize import normalize
-from monitor.extract.model import Extraction
-from monitor.extract.outcome import is_retirement
 from monitor.extraction_jobs import ensure_extraction
 from storage.models import ChangeEventRecord, Quarantine, Snapshot, Source
 
@@ -204,8 +204,8 @@ def diff_source(
 
 def _discovered_events(ext: Extraction, payer: str) -> list[ChangeEvent]:
     """A newly discovered document about a drug is itself news: one ``added`` per drug."""
+    from crawler.extract.criteria import governing_stance
     from monitor.diff.summary import summarize_event
-    from monitor.extract.criteria import governing_stance
 
     events = []
     for drug in sorted({c.drug for c in ext.clauses}):

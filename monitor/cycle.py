@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from crawler.config import Config
 from crawler.registry import PolicySource
 from crawler.runner import CrawlSummary, crawl_in_child, prepare
 from monitor.changes import DiffStats, detect_changes
-from monitor.config import Config
 from monitor.notify import Message, notify, send_once
 from storage.db import Database
 

@@ -15,12 +15,11 @@ import tomlkit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.jobs import discover_in_child
+from crawler.config import Config
 from crawler.proposals import Proposal, proposal_id
 from crawler.registry import PolicySource, RegistryError, load_file, parse_entry
-from crawler.runner import prepare
+from crawler.runner import discover_in_child, prepare
 from crawler.spiders.discover import discovery_targets
-from monitor.config import Config
 from storage.models import ProposedSource, Source
 
 DEFAULT_USER_REGISTRY = "policywatch-sources.toml"

@@ -11,9 +11,9 @@ from typing import Any
 import tomlkit
 
 from crawler.checks import CheckResult
-from crawler.jobs import check_in_child
+from crawler.config import Config
 from crawler.registry import PolicySource
-from monitor.config import Config
+from crawler.runner import check_in_child
 
 
 def run_check(cfg: Config, sources: Sequence[PolicySource], **overrides: Any) -> list[CheckResult]:

@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 import tomli_w
 from sqlalchemy import select
 
-from crawler.localsite import LocalSite
+from crawler.config import Config
 from crawler.registry import load_sources
 from crawler.runner import crawl_in_child, prepare
 from monitor.changes import detect_changes
-from monitor.config import Config
 from monitor.extraction_jobs import stored_extraction
+from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ChangeEventRecord, Snapshot
 

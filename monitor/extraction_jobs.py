@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.extract import EXTRACTOR_VERSION, extract
-from monitor.extract.model import Extraction
+from crawler.extract import EXTRACTOR_VERSION, extract
+from crawler.extract.model import Extraction
 from storage.blobs import read_blob
 from storage.models import ExtractionRecord, Snapshot, Source
 

@@ -10,8 +10,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from crawler.config import Config, load_config
 from crawler.registry import load_sources
-from monitor.config import Config, load_config
 
 log = logging.getLogger("policywatch.jobs")
 

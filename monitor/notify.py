@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.config import NotifySettings
+from crawler.config import NotifySettings
 from monitor.reports.model import UNPUBLISHED_STATUSES
 from storage.models import ChangeEventRecord, Notification, Source
 

@@ -16,7 +16,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from monitor.config import Config
+from crawler.config import Config
 from storage.db import Database
 
 CYCLE_JOB = "policywatch-cycle"

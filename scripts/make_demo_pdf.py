@@ -14,7 +14,7 @@ from reportlab.platypus import ListFlowable, ListItem, Paragraph, SimpleDocTempl
 
 rl_config.invariant = 1  # deterministic bytes
 
-DEMO = Path(__file__).resolve().parent.parent / "crawler" / "data" / "demo"
+DEMO = Path(__file__).resolve().parent.parent / "monitor" / "sites" / "demo_data"
 TITLE = "Spravato (esketamine) nasal spray - Pharmacy Coverage Policy"
 NUMBER = "BBC-RX-2204"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from crawler.localsite import LocalSite
-from monitor.config import Config
+from crawler.config import Config
+from monitor.sites.localsite import LocalSite
 
 PG_ADMIN_URL = os.environ.get(
     "POLICYWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.demo import document
+from monitor.sites.demo import document
 
 SAMPLE_HTML = document("round1", "evergreen-ketamine.html").decode("utf-8")
 SAMPLE_JSON = document("round1", "sample-mac-esketamine.json").decode("utf-8")

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crawler.demo import document
-from crawler.localsite import LocalSite
+from monitor.sites.demo import document
+from monitor.sites.localsite import LocalSite
 from tests.crawl.helpers import source, write_registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,7 +134,7 @@ def test_demo_shows_real_changes_and_stays_silent_on_noise(tmp_path: Path) -> No
 
 
 def test_extract_explains_one_document() -> None:
-    path = ROOT / "crawler" / "data" / "demo" / "round1" / "columbia-medicaid-pdl.html"
+    path = ROOT / "monitor" / "sites" / "demo_data" / "round1" / "columbia-medicaid-pdl.html"
     result = pw("extract", str(path), "--json")
     data = json.loads(result.stdout)
     assert data["outcome"] == "ok"

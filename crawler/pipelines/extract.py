@@ -18,7 +18,7 @@ class ExtractPipeline:
         if not crawler.settings.getbool("POLICYWATCH_EXTRACT", True):
             return cls(None, "")
         # Imported here so a fetch-only crawl never loads the parsers.
-        from monitor.extract import EXTRACTOR_VERSION, extract
+        from crawler.extract import EXTRACTOR_VERSION, extract
 
         return cls(extract, EXTRACTOR_VERSION)
 

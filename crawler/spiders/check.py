@@ -45,7 +45,7 @@ class CheckSpider(scrapy.Spider):
         return True if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else None
 
     def parse(self, response: Response, **_: Any) -> CheckResult:
-        from monitor.extract import extract  # the parsers load only when a check runs
+        from crawler.extract import extract  # the parsers load only when a check runs
 
         src: PolicySource = response.meta["source"]
         ctype = response.headers.get(b"Content-Type")

@@ -13,8 +13,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from crawler.config import Config, ConfigError, load_config
 from crawler.registry import PolicySource, RegistryError, load_sources, shipped_registry_files
-from monitor.config import Config, ConfigError, load_config
 from storage.db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from crawler.demo import ROUNDS, serve_round, write_registry
-from crawler.localsite import LocalSite
 from crawler.registry import load_sources
 from monitor.cli.common import console, make_context, table
 from monitor.cycle import CycleResult, run_cycle
+from monitor.sites.demo import ROUNDS, serve_round, write_registry
+from monitor.sites.localsite import LocalSite
 from storage.db import Database, default_data_dir
 from storage.models import ChangeEventRecord, Snapshot
 

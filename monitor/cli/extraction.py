@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 from rich.progress import Progress
 
+from crawler.extract import EXTRACTOR_VERSION
+from crawler.extract import extract as run_extract
 from monitor.cli.common import common_options, console, make_context, print_json, table
-from monitor.extract import EXTRACTOR_VERSION
-from monitor.extract import extract as run_extract
 from monitor.extraction_jobs import reextract as run_reextract
 
 _CTYPES = {

@@ -6,8 +6,8 @@ import click
 from sqlalchemy import select
 
 from crawler.errors import HINTS
+from crawler.extract.model import GOOD_OUTCOMES
 from monitor.cli.common import common_options, console, make_context, print_json, table
-from monitor.extract.model import GOOD_OUTCOMES
 from storage.models import Source
 from storage.repo import as_utc
 

@@ -17,19 +17,19 @@ Semantics of :func:`diff_versions`:
   comparison with the last good version finds.
 
 Criteria values and stances are always recomputed from the clauses, through the same functions
-the extractor fills ``Extraction.summaries`` with (:mod:`monitor.extract.criteria`), never taken
+the extractor fills ``Extraction.summaries`` with (:mod:`crawler.extract.criteria`), never taken
 from the stored summaries; only the extractor's code lists are used, because code tables are
 often not clauses.
 """
 
 from __future__ import annotations
 
+from crawler.extract.criteria import governing_stance, summarize
+from crawler.extract.model import Extraction
 from monitor.diff.classify import classify, unavailable_event
 from monitor.diff.model import SIGNIFICANT_KINDS, ChangeEvent, ClauseChange
 from monitor.diff.redline import redline, redline_tokens
 from monitor.diff.summary import summarize_event
-from monitor.extract.criteria import governing_stance, summarize
-from monitor.extract.model import Extraction
 
 # Bump when a change here can turn the same two extractions into different events, so stored
 # events can be recomputed (style note 6).

@@ -21,8 +21,8 @@ from collections import defaultdict, deque
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Literal, NamedTuple
 
+from crawler.extract.model import Clause
 from monitor.diff.normalize import compare_key, words
-from monitor.extract.model import Clause
 
 AlignOp = Literal["equal", "moved", "modified", "added", "removed"]
 

@@ -23,19 +23,19 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from monitor.diff.align import AlignedPair, align
-from monitor.diff.model import ChangeEvent, ClauseChange
-from monitor.diff.normalize import normalize, url_identity
-from monitor.diff.redline import redline_text, redline_tokens
-from monitor.extract.criteria import (
+from crawler.extract.criteria import (
     CODING_KEYS,
     drug_criteria,
     fold_numbers,
     governing_stance,
     indication_stances,
 )
-from monitor.extract.model import DRUGS, Clause, DrugSummary, Extraction
-from monitor.extract.outcome import is_retirement
+from crawler.extract.model import DRUGS, Clause, DrugSummary, Extraction
+from crawler.extract.outcome import is_retirement
+from monitor.diff.align import AlignedPair, align
+from monitor.diff.model import ChangeEvent, ClauseChange
+from monitor.diff.normalize import normalize, url_identity
+from monitor.diff.redline import redline_text, redline_tokens
 
 # Words whose appearance or disappearance does not change what a clause requires. Deliberately
 # short: anything not listed here counts as meaning, so an unforeseen real change is reported

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from monitor.extract.text import fold_unicode as clean
+from crawler.extract.text import fold_unicode as clean
 
 __all__ = ["clean", "compare_key", "normalize", "url_identity", "words"]
 

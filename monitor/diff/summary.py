@@ -23,7 +23,7 @@ _STANCE_WORDS = {
     "unknown": "unknown",
 }
 
-# Criteria keys (monitor/extract/criteria/values.py) in the order a reader cares about, with
+# Criteria keys (crawler/extract/criteria/values.py) in the order a reader cares about, with
 # how to name them.
 _LABELS: tuple[tuple[str, str], ...] = (
     ("failed_trials", "failed trials"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitor.extract.model import DRUGS
+from crawler.extract.model import DRUGS
 from monitor.reports.archive import Links
 from monitor.reports.html import period_text
 from monitor.reports.matrix import SECTIONS

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+from crawler.extract.model import DRUGS
 from crawler.registry import US_STATES
-from monitor.extract.model import DRUGS
 from monitor.reports.archive import Links
 from monitor.reports.model import MatrixRow
 from monitor.reports.present import (

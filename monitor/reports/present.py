@@ -69,7 +69,7 @@ def day(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
 
-# Criteria values (monitor/extract/criteria/values.py), as the extractor's summaries and the
+# Criteria values (crawler/extract/criteria/values.py), as the extractor's summaries and the
 # diff's events store them, in reading order.
 EVENT_CRITERIA_LABELS = {
     "indications": "Indications",
@@ -139,7 +139,7 @@ def criteria_rows(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[C
     ]
 
 
-# The summary keys (monitor/extract/criteria/values.py) the matrix shows, in order.
+# The summary keys (crawler/extract/criteria/values.py) the matrix shows, in order.
 MATRIX_CRITERIA = (
     ("failed_trials", "Failed trials"),
     ("trial_weeks", "Trial weeks"),

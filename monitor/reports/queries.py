@@ -12,8 +12,8 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.extract import EXTRACTOR_VERSION
-from monitor.extract.model import DRUGS, GOOD_OUTCOMES, Extraction
+from crawler.extract import EXTRACTOR_VERSION
+from crawler.extract.model import DRUGS, GOOD_OUTCOMES, Extraction
 from monitor.reports.model import EventView, MatrixRow, SourceInfo, VersionRef
 from storage.models import ChangeEventRecord, ExtractionRecord, Snapshot, Source
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import tomli_w
 
+from crawler.config import Config
 from crawler.registry import load_sources
 from crawler.runner import CrawlSummary, crawl_in_child, prepare
-from monitor.config import Config
 
 # Short timeouts and backoff, no AutoThrottle: the local site answers in microseconds.
 FAST = {"POLICYWATCH_RETRY_BACKOFF": 0.05, "AUTOTHROTTLE_ENABLED": False}

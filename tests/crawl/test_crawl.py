@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from crawler.localsite import LocalSite
-from monitor.config import Config
+from crawler.config import Config
+from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import Blob, FetchAttempt, Snapshot, Source
 from tests.crawl.helpers import crawl, source, write_registry

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from crawler.extract import extract
+from crawler.extract.model import Clause, DrugSummary, Extraction
 from monitor.diff import diff_versions
-from monitor.extract import extract
-from monitor.extract.model import Clause, DrugSummary, Extraction
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "diff" / "pairs.toml"
 EXTRACT_FIXTURES = FIXTURE.parents[1] / "extract"

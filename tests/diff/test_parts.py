@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from crawler.extract.criteria import governing_stance, parse_clause, summarize
+from crawler.extract.model import Clause
 from monitor.diff.align import align
 from monitor.diff.normalize import compare_key, url_identity
 from monitor.diff.redline import redline, redline_tokens
-from monitor.extract.criteria import governing_stance, parse_clause, summarize
-from monitor.extract.model import Clause
 
 
 def cl(

@@ -7,8 +7,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crawler.extract.model import DRUGS, STANCES, Clause, Extraction
 from monitor.diff import diff_versions
-from monitor.extract.model import DRUGS, STANCES, Clause, Extraction
 
 # Fragments of coverage wording, combined at random; numbers and codes make clauses differ.
 _SUBJECTS = ("Esketamine nasal spray", "IV ketamine", "The member", "The prescriber", "Spravato")

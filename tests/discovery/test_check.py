@@ -7,7 +7,7 @@ import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.localsite import LocalSite
+from monitor.sites.localsite import LocalSite
 from tests.discovery.helpers import cli, cli_json, config_file
 from tests.extract_samples import SAMPLE_HTML
 

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from crawler.cms_auth import TokenCache
+from crawler.config import Config
 from crawler.registry import load_sources
-from monitor.config import Config
 from monitor.discovery import run_discovery
 from storage.db import Database
 from storage.models import ChangeEventRecord, ExtractionRecord, ProposedSource, Snapshot, Source

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crawler.localsite import LocalSite
+from crawler.config import Config
 from crawler.registry import load_file
 from monitor.changes import detect_changes
-from monitor.config import Config
+from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ChangeEventRecord, ProposedSource, Snapshot, Source
 from tests.crawl.helpers import crawl, source, write_registry

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from crawler.demo import document
-from monitor.extract import EXTRACTOR_VERSION, Extraction, extract
-from monitor.extract.model import DRUGS, STANCES
-from monitor.extract.sections import CONTEXT, section_kind
-from monitor.extract.text import norm
+from crawler.extract import EXTRACTOR_VERSION, Extraction, extract
+from crawler.extract.model import DRUGS, STANCES
+from crawler.extract.sections import CONTEXT, section_kind
+from crawler.extract.text import norm
+from monitor.sites.demo import document
 
 from .conftest import FIXTURES, load_cases
 

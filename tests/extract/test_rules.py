@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.extract import sniff_format
-from monitor.extract.criteria import parse_clause
-from monitor.extract.drugs import codes_in, diagnosis_codes, drugs_in, first_drug
-from monitor.extract.facts import parse_date
-from monitor.extract.model import Clause
-from monitor.extract.outcome import is_retirement, no_clause_outcome, page_failure
-from monitor.extract.stance import RULES, classify
-from monitor.extract.text import is_connector, sentences, strip_connector
+from crawler.extract import sniff_format
+from crawler.extract.criteria import parse_clause
+from crawler.extract.drugs import codes_in, diagnosis_codes, drugs_in, first_drug
+from crawler.extract.facts import parse_date
+from crawler.extract.model import Clause
+from crawler.extract.outcome import is_retirement, no_clause_outcome, page_failure
+from crawler.extract.stance import RULES, classify
+from crawler.extract.text import is_connector, sentences, strip_connector
 
 from .conftest import load_cases
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from crawler.localsite import LocalSite
+from crawler.config import Config
 from monitor.changes import detect_changes
-from monitor.config import Config
+from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ChangeEventRecord, Source
 from tests.crawl.helpers import crawl, source, write_registry

@@ -12,11 +12,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
-from crawler.localsite import LocalSite
+from crawler.config import Config
 from crawler.registry import load_sources
-from monitor.config import Config
 from monitor.cycle import digest, run_cycle
 from monitor.schedule import CYCLE_JOB, DIGEST_JOB, DISCOVER_JOB, build_scheduler
+from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ChangeEventRecord
 from tests.crawl.helpers import FAST, source, write_registry

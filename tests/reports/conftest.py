@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo import ROUNDS, serve_round, write_registry
-from crawler.localsite import LocalSite
+from crawler.config import Config
+from crawler.extract import EXTRACTOR_VERSION
 from crawler.registry import load_sources
-from monitor.config import Config
 from monitor.cycle import run_cycle
-from monitor.extract import EXTRACTOR_VERSION
+from monitor.sites.demo import ROUNDS, serve_round, write_registry
+from monitor.sites.localsite import LocalSite
 from storage.blobs import sha256_hex
 from storage.db import Database
 from storage.models import Blob, ChangeEventRecord, ExtractionRecord, Snapshot, Source

@@ -5,9 +5,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from crawler.localsite import LocalSite
+from monitor.sites.localsite import LocalSite
 
-DEMO_DIR = Path(str(resources.files("crawler") / "data" / "demo"))
+DEMO_DIR = Path(str(resources.files("monitor.sites") / "demo_data"))
 
 # URL path on the local site → bundled file name, and its content type.
 PAGES = {

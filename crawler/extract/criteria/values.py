@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from monitor.extract.model import Clause
+from crawler.extract.model import Clause
 
 from . import rules as r
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from monitor.extract.drugs import ESKETAMINE_CODES, codes_in, diagnosis_codes, has_drug_code
-from monitor.extract.model import DRUGS, Block, Clause, DrugSummary
-from monitor.extract.sections import CONTEXT, section_kind
+from crawler.extract.drugs import ESKETAMINE_CODES, codes_in, diagnosis_codes, has_drug_code
+from crawler.extract.model import DRUGS, Block, Clause, DrugSummary
+from crawler.extract.sections import CONTEXT, section_kind
 
 from . import rules as r
 from .values import drug_criteria

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from monitor.extract.text import fold_unicode
+from crawler.extract.text import fold_unicode
 
 # -- governing stance ---------------------------------------------------------------------------
 
@@ -144,7 +144,7 @@ CODE_HEADING = re.compile(r"codes?\b|coding|billing|hcpcs|\bcpt\b|icd|diagnos", 
 # the wording is in parts: the antidepressant (with up to a few modifiers between the article
 # and the noun: "a newly initiated daily oral antidepressant (e.g., SSRI or SNRI)"), the ways of
 # joining it to the drug, and the ways of allowing or forbidding use without it. Tables are read
-# in order (see :func:`monitor.extract.criteria.values.monotherapy_value`):
+# in order (see :func:`crawler.extract.criteria.values.monotherapy_value`):
 #   1. MONO_ALLOWED_EXPLICIT: allowing wordings that contain a negation of their own ("with or
 #      without", "is not required", "no longer requires"), unless a negation governs them;
 #   2. MONO_NEG: monotherapy or use alone negated ("not as monotherapy", "may not be used
