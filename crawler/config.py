@@ -58,6 +58,12 @@ class ReportSettings:
 
 
 @dataclass
+class PublishSettings:
+    out_dir: str = ""  # empty: the cycle does not publish the public site
+    base_url: str = ""  # where out_dir is served: every link on the site is absolute under it
+
+
+@dataclass
 class Config:
     database: str = ""
     sources: list[str] = field(default_factory=list)
@@ -67,6 +73,7 @@ class Config:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     report: ReportSettings = field(default_factory=ReportSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
     path: Path | None = None
 
     @property
@@ -91,6 +98,7 @@ _SECTIONS: dict[str, type] = {
     "schedule": ScheduleSettings,
     "notify": NotifySettings,
     "report": ReportSettings,
+    "publish": PublishSettings,
 }
 
 
@@ -147,6 +155,11 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
             else:
                 allowed = ["database", "sources", "extra_sources", *_SECTIONS]
                 raise ConfigError(f"{file}: unknown key {key!r}; allowed: {', '.join(allowed)}")
+    if cfg.publish.out_dir and not cfg.publish.base_url:
+        raise ConfigError(
+            f"{cfg.path}: [publish] out_dir is set but base_url is empty; set base_url to the "
+            "address where out_dir is served (e.g. https://example.org/coverage/)"
+        )
     if env.get("POLICYWATCH_DB"):
         cfg.database = env["POLICYWATCH_DB"]
     if env.get("POLICYWATCH_SOURCES"):

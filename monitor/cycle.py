@@ -50,6 +50,21 @@ def write_reports(cfg: Config, *, now: datetime, since: datetime) -> dict[str, P
         db.dispose()
 
 
+def publish(cfg: Config) -> Path | None:
+    """Publish the public site when ``[publish] out_dir`` is set; the path of its index.html."""
+    if not cfg.publish.out_dir:
+        return None
+    from monitor.publish import publish_site
+
+    db = Database(cfg.db_url)
+    try:
+        with db.session() as session:
+            result = publish_site(session, Path(cfg.publish.out_dir), cfg.publish.base_url)
+    finally:
+        db.dispose()
+    return result.index
+
+
 def run_cycle(
     cfg: Config,
     sources: Sequence[PolicySource],
@@ -81,6 +96,9 @@ def run_cycle(
             ]
         result = CycleResult(crawl=summary, diff=stats, events=events)
         result.outputs = write_reports(cfg, now=now, since=now - REPORT_WINDOW)
+        site_index = publish(cfg)
+        if site_index is not None:
+            result.outputs["index.html"] = site_index
         with db.session() as session:
             result.notified = notify(session, cfg.notify, now=now)
     finally:

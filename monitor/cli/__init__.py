@@ -12,6 +12,7 @@ from monitor.cli.demo import demo
 from monitor.cli.evaluate import evaluate
 from monitor.cli.extraction import extract, reextract
 from monitor.cli.health import health
+from monitor.cli.publish import publish
 from monitor.cli.report import report
 from monitor.cli.run import run, schedule
 from monitor.cli.sources import sources
@@ -35,6 +36,7 @@ for command in (
     diff,
     changes,
     report,
+    publish,
     review,
     extract,
     reextract,

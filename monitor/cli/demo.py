@@ -42,6 +42,9 @@ def demo(workdir: Path | None) -> None:
     cfg = ctx.config
     cfg.crawl.download_delay = 0.0  # our own local server: no politeness delay needed
     cfg.report.out_dir = str(workdir / "reports")
+    site_dir = workdir / "site"  # the public site, published by each cycle
+    cfg.publish.out_dir = str(site_dir)
+    cfg.publish.base_url = site_dir.resolve().as_uri() + "/"
     with LocalSite() as site:
         registry = write_registry(site, workdir / "sources.toml")
         sources = load_sources([registry])
@@ -64,6 +67,14 @@ def demo(workdir: Path | None) -> None:
         f"\nOpen the change report: [bold]{result.outputs['changes.html']}[/bold]\n"
         f"and the coverage matrix: [bold]{result.outputs['matrix.html']}[/bold]"
     )
+    console.print(
+        f"The public site (only analyst-confirmed changes appear on it; confirm one with "
+        f"`policywatch review ID confirmed --db {cfg.db_url}`, then `policywatch publish "
+        f"--db {cfg.db_url} --out {site_dir} --base-url {cfg.publish.base_url}`):",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(str(result.outputs["index.html"]), highlight=False, soft_wrap=True)
 
 
 def _print_round(result: CycleResult) -> None:

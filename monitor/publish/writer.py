@@ -1,0 +1,54 @@
+"""Write the site: only files whose bytes changed, atomically; remove pages no longer published.
+
+A manifest (``.publish-manifest``) lists what the last run wrote, so a change that is later
+dismissed loses its page, while files the site's owner added by hand are never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from monitor.reports.archive import write_atomic
+
+MANIFEST = ".publish-manifest"
+
+
+@dataclass
+class WriteStats:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def _safe_rel(rel: str) -> str:
+    path = Path(rel)
+    if path.is_absolute() or ".." in path.parts or not rel:
+        raise ValueError(f"refusing to write outside the site folder: {rel!r}")
+    return path.as_posix()
+
+
+def write_site(out_dir: Path, files: Mapping[str, bytes | None]) -> WriteStats:
+    """Make ``out_dir`` hold ``files`` (relative path → bytes; None keeps an existing file)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stats = WriteStats()
+    for rel in sorted(files):
+        target = out_dir / _safe_rel(rel)
+        data = files[rel]
+        if data is None or (target.is_file() and target.read_bytes() == data):
+            stats.unchanged.append(rel)
+            continue
+        write_atomic(target, data)
+        stats.written.append(rel)
+    manifest = out_dir / MANIFEST
+    previous = manifest.read_text(encoding="utf-8").splitlines() if manifest.is_file() else []
+    for rel in sorted(set(previous) - set(files)):
+        stale = out_dir / _safe_rel(rel)
+        if stale.is_file():
+            stale.unlink()
+            stats.removed.append(rel)
+    listing = ("\n".join(sorted(files)) + "\n").encode("utf-8")
+    if not (manifest.is_file() and manifest.read_bytes() == listing):
+        write_atomic(manifest, listing)
+    return stats
