@@ -62,6 +62,8 @@ def timeline_svg(view: SourceView, as_of: datetime) -> str:
     def x(t: datetime) -> float:
         return round(left + (right - left) * (t - start).total_seconds() / span, 1)
 
+    # Nothing is known before the first archived version: the bars start there.
+    known_from = view.versions[0] if view.versions else start
     rows = max(len(drugs), 1)
     height = 34 + rows * 30 + 26
     parts = [_open(height, f"Timeline of {view.info.title}", "timeline")]
@@ -70,7 +72,7 @@ def timeline_svg(view: SourceView, as_of: datetime) -> str:
         parts.append(
             f'<text x="0" y="{y + 14}" font-size="13" fill="#1d2329">{DRUG_SHORT[drug]}</text>'
         )
-        for a, b, stance in _segments(view, drug, start, end):
+        for a, b, stance in _segments(view, drug, known_from, end):
             words = stance_words(stance)
             parts.append(
                 f'<rect class="segment" data-stance="{stance or "none"}" x="{x(a)}" y="{y}" '

@@ -114,19 +114,25 @@ def stance_sentence(stance: str | None, drug: str) -> str:
 
 
 PLAN_TYPES = {
-    "commercial": "Private insurance (employer and individual plans)",
+    "commercial": "private insurance",
     "medicare": "Medicare",
     "medicare_advantage": "Medicare Advantage",
-    "medicaid": "Medicaid (state program)",
+    "medicaid": "state Medicaid program",
     "medicaid_mco": "Medicaid managed-care plan",
-    "tricare": "TRICARE (military health)",
-    "va": "Veterans Affairs (VA) health care",
-    "fehb": "Federal Employees Health Benefits (FEHB)",
+    "tricare": "TRICARE, military health",
+    "va": "Veterans Affairs health care",
+    "fehb": "Federal Employees Health Benefits",
 }
 
 
 def plan_type_name(plan_type: str) -> str:
-    return PLAN_TYPES.get(plan_type, plan_type.replace("_", " ").capitalize())
+    return PLAN_TYPES.get(plan_type, plan_type.replace("_", " "))
+
+
+def plan_type_title(plan_type: str) -> str:
+    """The plan type as a heading: first letter capitalised."""
+    name = plan_type_name(plan_type)
+    return name[:1].upper() + name[1:]
 
 
 # Indications as the extractor names them → words for readers.

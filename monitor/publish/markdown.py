@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from monitor.publish.evidence import Links
 from monitor.publish.gate import PublishedChange
-from monitor.publish.glossary import DRUG_NAMES, DRUG_ORDER, DRUG_SHORT, plan_type_name
+from monitor.publish.glossary import DRUG_NAMES, DRUG_ORDER, DRUG_SHORT, plan_type_title
 from monitor.publish.model import PayerPage, StatePage
 from monitor.publish.statements import Statement, change_facts, statement, statements
 from monitor.reports.safe import md_text
@@ -57,7 +57,7 @@ def _statement(s: Statement, links: Links, payer_slug: str) -> list[str]:
     effective = f", effective {md_text(s.effective)}" if s.effective else ""
     out += [
         f"Source: [{md_text(s.source.payer)}]({_url(links.page(f'payers/{payer_slug}.html'))}) "
-        f"({md_text(s.plan)}), “{md_text(s.source.title)}”{effective}. "
+        f"{md_text(s.plan)}, “{md_text(s.source.title)}”{effective}. "
         f"Last checked {s.checked}. "
         f"[Evidence: the document as archived on {s.evidence_day}]({_url(s.evidence_url)}) "
         f"(sha256 {s.sha256[:16]}…)",
@@ -118,7 +118,7 @@ def payer_md(p: PayerPage, links: Links, as_of: datetime) -> bytes:
     state = p.states[0] if len(p.states) == 1 else ""
     body = [front_matter(title, as_of, tags, state, p.name, drugs), f"# {md_text(title)}", ""]
     for plan, views in p.by_plan_type.items():
-        body += [f"## {md_text(plan_type_name(plan))}", ""]
+        body += [f"## {md_text(plan_type_title(plan))}", ""]
         for v in views:
             where = f" ({v.info.state})" if v.info.state != "US" else ""
             body += [f"**{md_text(v.info.title)}**{where}", ""]
@@ -142,7 +142,7 @@ def change_md(c: PublishedChange, links: Links, payer_slug: str) -> bytes:
         f"# {md_text(c.text)}",
         "",
         f"- Insurer: [{md_text(ev.source.payer)}]"
-        f"({_url(links.page(f'payers/{payer_slug}.html'))}) ({md_text(f.plan)})",
+        f"({_url(links.page(f'payers/{payer_slug}.html'))}), {md_text(f.plan)}",
         f"- Drug: {md_text(f.drug_name)}",
         f"- Coverage: {md_text(f.before)} → {md_text(f.after)}",
     ]

@@ -16,7 +16,7 @@ from monitor.publish.glossary import (
     DRUG_SHORT,
     PLAN_TYPES,
     STANCES,
-    plan_type_name,
+    plan_type_title,
 )
 from monitor.publish.model import STATE_NAMES, PayerPage, Site, SourceView, StatePage
 from monitor.publish.statements import change_facts, statement, statements
@@ -119,7 +119,7 @@ class Renderer:
     def payer(self, p: PayerPage) -> bytes:
         sections = [
             (
-                plan_type_name(plan),
+                plan_type_title(plan),
                 [(v, statements(v.rows, self.links), self._timeline(v)) for v in views],
             )
             for plan, views in p.by_plan_type.items()
@@ -138,7 +138,7 @@ class Renderer:
         for plan in PLAN_TYPES:
             items = [p for p in self.site.payers if plan in p.by_plan_type]
             if items:
-                groups[plan_type_name(plan)] = items
+                groups[plan_type_title(plan)] = items
         rest = [p for p in self.site.payers if not any(k in PLAN_TYPES for k in p.by_plan_type)]
         if rest:
             groups["Other"] = rest

@@ -96,8 +96,8 @@ MACROS = """
 {% if s.needs %}<p>You need:</p><ul class="needs">{% for n in s.needs %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
 {% for l in s.limits %}<p>{{ l }}</p>{% endfor %}
 {% if s.note %}<p class="muted">{{ s.note }}</p>{% endif %}
-<p class="evidence">Source: <a href="{{ root }}payers/{{ slug(s.source.payer) }}.html">{{ s.source.payer }}</a>
-({{ s.plan }}), “{{ s.source.title }}”{% if s.effective %}, effective {{ s.effective }}{% endif %}.
+<p class="evidence">Source: <a href="{{ root }}payers/{{ slug(s.source.payer) }}.html">{{ s.source.payer }}</a>,
+{{ s.plan }}, “{{ s.source.title }}”{% if s.effective %}, effective {{ s.effective }}{% endif %}.
 Last checked {{ s.checked }}.
 <a class="evidence-link" href="{{ s.evidence_url }}">Evidence: the document as archived on {{ s.evidence_day }}</a>
 <span class="muted">(sha256 {{ s.sha256[:16] }}…)</span></p>
@@ -193,7 +193,7 @@ CHANGE = """{% extends "base" %}{% block body %}
 <p class="muted"><a href="index.html">All changes</a></p>
 <h1>{{ f.change.text }}</h1>
 <dl class="facts">
-<dt>Insurer</dt><dd><a href="../payers/{{ slug(ev.source.payer) }}.html">{{ ev.source.payer }}</a> ({{ f.plan }})</dd>
+<dt>Insurer</dt><dd><a href="../payers/{{ slug(ev.source.payer) }}.html">{{ ev.source.payer }}</a>, {{ f.plan }}</dd>
 {% if ev.source.state != "US" %}<dt>State</dt><dd>{% if state_page %}<a href="../states/{{ ev.source.state }}.html">{{ state_name }}</a>{% else %}{{ state_name }}{% endif %}</dd>{% endif %}
 <dt>Drug</dt><dd>{{ f.drug_name }}</dd>
 <dt>Coverage</dt><dd>{{ f.before }} → {{ f.after }}</dd>
