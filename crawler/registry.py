@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-PLAN_TYPES = ("commercial", "medicare", "medicare_advantage", "medicaid", "medicaid_mco")
+PLAN_TYPES = (
+    "commercial",
+    "medicare",
+    "medicare_advantage",
+    "medicaid",
+    "medicaid_mco",
+    "tricare",  # military health (TRICARE regional contractors, the TRICARE manuals)
+    "va",  # Veterans Affairs national formulary and criteria for use
+    "fehb",  # Federal Employees Health Benefits plans
+)
 DOCUMENT_TYPES = (
     "medical_policy",
     "drug_policy",

@@ -20,6 +20,9 @@ PLAN_TYPE_LABELS = {
     "medicare_advantage": "Medicare Advantage",
     "medicaid": "Medicaid (fee-for-service)",
     "medicaid_mco": "Medicaid managed care",
+    "tricare": "TRICARE",
+    "va": "VA",
+    "fehb": "FEHB",
 }
 
 # Non-stance values the diff stores in stance fields: a drug absent from a version, a version
