@@ -39,8 +39,6 @@ GROUPS: tuple[tuple[str, str, str], ...] = (
 )
 GROUP_FILL = {key: fill for key, _, fill in GROUPS}
 GROUP_LABEL = {key: label for key, label, _ in GROUPS}
-# Text on a tile: dark on the light fills, white on the saturated ones.
-GROUP_INK = {"nosource": "#333333", "silent": "#1d1d1d"}
 
 STANCES: Mapping[str, StanceWords] = {
     "covered": StanceWords("Covered", "{drug} is covered.", "covered"),

@@ -14,6 +14,7 @@ from monitor.publish.glossary import (
     DRUG_NAMES,
     DRUG_ORDER,
     DRUG_SHORT,
+    GROUPS,
     PLAN_TYPES,
     STANCES,
     plan_type_title,
@@ -21,6 +22,7 @@ from monitor.publish.glossary import (
 from monitor.publish.model import STATE_NAMES, PayerPage, Site, SourceView, StatePage
 from monitor.publish.statements import change_facts, statement, statements
 from monitor.publish.templates import CSS, TEMPLATES
+from monitor.publish.usmap import LEGEND_TITLE
 from monitor.reports.safe import safe_url
 
 LATEST = 10
@@ -80,6 +82,8 @@ class Renderer:
             "index.html",
             "Coverage by state and insurer",
             map_svg=self.map_svg,
+            legend=[(key, label, fill) for key, label, fill in GROUPS],
+            legend_title=LEGEND_TITLE,
             states=self.site.states,
             federal=federal,
             national=national,

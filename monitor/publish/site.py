@@ -30,7 +30,7 @@ class PublishResult:
 def render_site(site: Site, links: Links) -> dict[str, bytes]:
     """Every page, chart and feed of the site (not the archive): relative path → bytes."""
     map_svg = render_map(site.states)
-    pages = Renderer(site, links, map_svg)
+    pages = Renderer(site, links, render_map(site.states, legend=False))
     slug_of = {p.name: p.slug for p in site.payers}
     files: dict[str, bytes] = {
         "index.html": pages.index(),

@@ -43,11 +43,16 @@ a { color:var(--accent); }
 ul.needs { margin:4px 0 8px; padding-left:1.3em; }
 .evidence { font-size:.9rem; color:var(--muted); }
 .map-wrap { display:flex; flex-wrap:wrap; gap:18px 28px; align-items:flex-start; }
-.map-wrap .map { flex:1 1 420px; min-width:0; max-width:560px; }
+.map-wrap .map { flex:1 1 460px; min-width:0; max-width:640px; }
 .map-wrap .side { flex:1 1 300px; min-width:0; }
 svg.usmap, svg.chart { width:100%; height:auto; display:block; }
 svg.chart { max-width:640px; margin:6px 0 14px; }
 svg.usmap a:focus rect, svg.usmap a:hover rect { stroke:#000; stroke-width:2; }
+ul.legend { list-style:none; padding:0; margin:4px 0 0; display:grid;
+  grid-template-columns:repeat(auto-fill,minmax(13em,1fr)); gap:4px 16px; font-size:.92rem; }
+ul.legend .swatch { display:inline-block; width:1em; height:1em; border-radius:3px;
+  vertical-align:-2px; margin-right:8px; }
+ul.legend .swatch.dashed { border:1px dashed #8a939b; }
 ul.changes { list-style:none; padding:0; margin:0; }
 ul.changes li { padding:10px 0; border-bottom:1px solid var(--line); }
 ul.cols { columns:14em; padding-left:1.1em; }
@@ -123,10 +128,13 @@ say, with a link to the document behind every answer.</p>
 
 <h2 id="states">Medicaid, state by state</h2>
 <div class="map-wrap">
-<div class="map">{{ map_svg | safe }}</div>
+<div class="map">{{ map_svg | safe }}
+<p class="muted">{{ legend_title }}:</p>
+<ul class="legend">{% for key, label, fill in legend %}<li data-group="{{ key }}"><span class="swatch{% if key == 'nosource' %} dashed{% endif %}" style="background:{{ fill }}"></span>{{ label }}</li>{% endfor %}</ul>
+</div>
 <div class="side">
 <p>Tap a state for its Medicaid program's answer, the conditions, and the history of
-changes. A dashed square means we have no source for that state yet.</p>
+changes. A light state with a dashed outline means we have no source for it yet; the small squares stand for the states too small to tap on the map.</p>
 <ul class="cols">{% for st in states %}<li><a href="states/{{ st.code }}.html">{{ st.name }}</a></li>{% endfor %}</ul>
 </div>
 </div>

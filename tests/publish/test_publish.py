@@ -103,11 +103,14 @@ def test_map_has_51_shapes_per_drug_coloured_as_the_matrix(pdb: Database, tmp_pa
         assert sorted(t.get("data-state") for t in tiles) == sorted(STATE_NAMES)
         for tile in tiles:
             state = tile.get("data-state")
-            fill = tile.find(f"{SVG}rect").get("fill")
+            fill = tile.find(f"{SVG}use").get("fill")
             expected = _expected_group(rows, state, drug)
             assert (tile.get("data-group"), fill) == (expected, GROUP_FILL[expected]), state
             seen[(state, drug)] = expected
     assert len(seen) == 102
+    # Every shape is drawn from the bundled state geometry.
+    shapes = {p.get("id") for p in svg.iter(f"{SVG}path")}
+    assert shapes == {f"shape-{code}" for code in STATE_NAMES}
     # The fixture's cases: a preferred PDL (OR, over its managed-care plan's denial), criteria
     # (TX), a managed-care plan's denial where the state has no document (KS), no source (WY).
     assert seen[("OR", "esketamine")] == "covered"
@@ -266,3 +269,17 @@ def test_config_publish_section(tmp_path: Path) -> None:
     cfg_file.write_text('[publish]\nout_dir = "site"\n')
     with pytest.raises(ConfigError, match="base_url is empty"):
         load_config(cfg_file, env={})
+
+
+def test_the_cycle_publishes_when_configured(pdb: Database, tmp_path: Path) -> None:
+    from crawler.config import Config
+    from monitor.cycle import publish as cycle_publish
+
+    cfg = Config()
+    cfg.database = str(pdb.engine.url)
+    assert cycle_publish(cfg) is None  # no [publish] out_dir: nothing published
+    cfg.publish.out_dir = str(tmp_path / "site")
+    cfg.publish.base_url = BASE_URL
+    index = cycle_publish(cfg)
+    assert index == tmp_path / "site" / "index.html" and index.is_file()
+    assert (tmp_path / "site" / "states" / "DC.md").is_file()
