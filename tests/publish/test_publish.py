@@ -283,3 +283,27 @@ def test_the_cycle_publishes_when_configured(pdb: Database, tmp_path: Path) -> N
     index = cycle_publish(cfg)
     assert index == tmp_path / "site" / "index.html" and index.is_file()
     assert (tmp_path / "site" / "states" / "DC.md").is_file()
+
+
+def test_feed_keeps_the_newest_50(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.publish.evidence import Links
+    from monitor.publish.feed import render_feed
+    from monitor.publish.gate import PublishedChange, change_uid
+    from monitor.reports.model import EventView, SourceInfo, VersionRef
+
+    src = SourceInfo("s-1", "Payer", "medicaid", "TX", "pdl", "PDL", "https://p.example/pdl")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    changes = []
+    for i in range(60):
+        when = start + timedelta(days=i)
+        ref = VersionRef(i + 1, f"{i:064x}", when, src.url, "text/html", 10)
+        ev = EventView(i + 1, src, "stance_change", "esketamine", True, "non_preferred",
+                       "preferred", "s", None, when, "confirmed", None, ref)  # fmt: skip
+        changes.append(PublishedChange(ev, f"change {i}", change_uid(ev)))
+    changes.reverse()  # newest first, as the gate returns them
+    feed = feedparser.parse(render_feed(changes, Links(BASE_URL), start))
+    assert not feed.bozo
+    assert [e.title for e in feed.entries] == [f"change {i}" for i in range(59, 9, -1)]
+    assert len({e.id for e in feed.entries}) == 50
