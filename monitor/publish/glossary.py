@@ -127,6 +127,18 @@ def plan_type_name(plan_type: str) -> str:
     return PLAN_TYPES.get(plan_type, plan_type.replace("_", " "))
 
 
+DRUG_TAGS = {"esketamine": "spravato", "ketamine": "ketamine"}
+
+
+def tag(words: str) -> str:
+    """A taxonomy tag for static site generators: plain words, lower case, hyphens."""
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in words.lower()).split())
+
+
+def plan_type_tag(plan_type: str) -> str:
+    return tag(plan_type_name(plan_type))
+
+
 def plan_type_title(plan_type: str) -> str:
     """The plan type as a heading: first letter capitalised."""
     name = plan_type_name(plan_type)

@@ -11,7 +11,15 @@ from urllib.parse import quote
 
 from monitor.publish.evidence import Links
 from monitor.publish.gate import PublishedChange
-from monitor.publish.glossary import DRUG_NAMES, DRUG_ORDER, DRUG_SHORT, plan_type_title
+from monitor.publish.glossary import (
+    DRUG_NAMES,
+    DRUG_ORDER,
+    DRUG_SHORT,
+    DRUG_TAGS,
+    plan_type_tag,
+    plan_type_title,
+    tag,
+)
 from monitor.publish.model import PayerPage, StatePage
 from monitor.publish.statements import Statement, change_facts, statement, statements
 from monitor.reports.safe import md_text
@@ -25,7 +33,7 @@ def _url(url: str) -> str:
 def front_matter(
     title: str,
     date: datetime,
-    tags: Iterable[str],
+    tags: Iterable[str],  # plain words; written as hyphenated lower-case tags
     state: str = "",
     payer: str = "",
     drug: Sequence[str] = (),
@@ -35,7 +43,7 @@ def front_matter(
         "---",
         f"title: {json.dumps(title, ensure_ascii=False)}",
         f"date: {date:%Y-%m-%d}",
-        f"tags: {json.dumps(sorted(set(tags)), ensure_ascii=False)}",
+        f"tags: {json.dumps(sorted({tag(t) for t in tags}), ensure_ascii=False)}",
         f"state: {json.dumps(state, ensure_ascii=False)}",
         f"payer: {json.dumps(payer, ensure_ascii=False)}",
         f"drug: {json.dumps(list(drug), ensure_ascii=False)}",
@@ -81,8 +89,8 @@ def _changes(changes: Sequence[PublishedChange], links: Links) -> list[str]:
 
 def state_md(st: StatePage, links: Links, slug_of: dict[str, str], as_of: datetime) -> bytes:
     title = f"{st.name}: Medicaid coverage of Spravato and ketamine"
-    body = [front_matter(title, as_of, ["medicaid", "coverage", *DRUG_ORDER], st.code, "",
-                         DRUG_ORDER)]  # fmt: skip
+    tags = ["medicaid", "coverage", st.name, *(DRUG_TAGS[d] for d in DRUG_ORDER)]
+    body = [front_matter(title, as_of, tags, st.code, "", DRUG_ORDER)]
     body += [f"# {md_text(title)}", ""]
     shown = set()
     for drug in DRUG_ORDER:
@@ -114,7 +122,7 @@ def state_md(st: StatePage, links: Links, slug_of: dict[str, str], as_of: dateti
 def payer_md(p: PayerPage, links: Links, as_of: datetime) -> bytes:
     title = f"{p.name}: coverage of Spravato and ketamine"
     drugs = sorted({r.drug for v in p.sources for r in v.rows if r.drug})
-    tags = ["coverage", *p.by_plan_type, *drugs]
+    tags = ["coverage", *map(plan_type_tag, p.by_plan_type), *(DRUG_TAGS[d] for d in drugs)]
     state = p.states[0] if len(p.states) == 1 else ""
     body = [front_matter(title, as_of, tags, state, p.name, drugs), f"# {md_text(title)}", ""]
     for plan, views in p.by_plan_type.items():
@@ -136,7 +144,7 @@ def change_md(c: PublishedChange, links: Links, payer_slug: str) -> bytes:
     f = change_facts(c, links)
     drugs = [ev.drug] if ev.drug else []
     state = ev.source.state if ev.source.state != "US" else ""
-    tags = ["coverage-change", ev.source.plan_type, *drugs]
+    tags = ["coverage-change", plan_type_tag(ev.source.plan_type), *(DRUG_TAGS[d] for d in drugs)]
     body = [
         front_matter(c.text, ev.detected_at, tags, state, ev.source.payer, drugs),
         f"# {md_text(c.text)}",
