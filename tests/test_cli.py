@@ -131,6 +131,10 @@ def test_demo_shows_real_changes_and_stays_silent_on_noise(tmp_path: Path) -> No
         ("demo-columbia-pdl", "stance_change"),
         ("demo-ridgeline-ketamine", "unavailable"),
     }
+    # The demo publishes its public site too and ends with the path of its index.html.
+    index = tmp_path / "demo" / "site" / "index.html"
+    assert out.strip().splitlines()[-1] == str(index) and index.is_file()
+    assert len(list((tmp_path / "demo" / "site" / "states").glob("*.html"))) == 51
 
 
 def test_extract_explains_one_document() -> None:
