@@ -8,6 +8,7 @@ built-in defaults. The file is found at ``--config``, ``$POLICYWATCH_CONFIG`` or
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +156,11 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
             else:
                 allowed = ["database", "sources", "extra_sources", *_SECTIONS]
                 raise ConfigError(f"{file}: unknown key {key!r}; allowed: {', '.join(allowed)}")
+    if cfg.publish.base_url and not re.match(r"(?:https?://[^/?#]+|file://)", cfg.publish.base_url):
+        raise ConfigError(
+            f"{cfg.path}: [publish] base_url {cfg.publish.base_url!r} is not an absolute http(s) "
+            "URL; write it as https://example.org/coverage/"
+        )
     if cfg.publish.out_dir and not cfg.publish.base_url:
         raise ConfigError(
             f"{cfg.path}: [publish] out_dir is set but base_url is empty; set base_url to the "

@@ -27,6 +27,7 @@ class CycleResult:
     events: list[dict[str, Any]] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)  # report name → path
     notified: list[Message] = field(default_factory=list)
+    publish_error: str = ""  # the public site could not be written (the cycle still notifies)
 
     @property
     def significant(self) -> list[dict[str, Any]]:
@@ -96,9 +97,13 @@ def run_cycle(
             ]
         result = CycleResult(crawl=summary, diff=stats, events=events)
         result.outputs = write_reports(cfg, now=now, since=now - REPORT_WINDOW)
-        site_index = publish(cfg)
-        if site_index is not None:
-            result.outputs["index.html"] = site_index
+        try:
+            site_index = publish(cfg)
+        except (OSError, ValueError) as exc:  # the site is extra: notices must still go out
+            result.publish_error = f"publishing the site into {cfg.publish.out_dir} failed: {exc}"
+        else:
+            if site_index is not None:
+                result.outputs["index.html"] = site_index
         with db.session() as session:
             result.notified = notify(session, cfg.notify, now=now)
     finally:

@@ -58,7 +58,10 @@ def publish(
         _fail(str(exc))
         return
     except OSError as exc:
-        _fail(f"cannot write the site into {target}: {exc.strerror or exc}")
+        _fail(f"cannot write the site into {target}: {exc.strerror or exc}", status=1)
+        return
+    except ValueError as exc:  # e.g. an archived version whose bytes no longer match its hash
+        _fail(f"{exc}; nothing was removed from {target}; run `policywatch db check`", status=1)
         return
     finally:
         db.dispose()
@@ -73,6 +76,6 @@ def publish(
     console.print(str(result.index), highlight=False, soft_wrap=True)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, status: int = 2) -> None:
     click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
+    sys.exit(status)

@@ -58,6 +58,8 @@ def print_cycle(result: CycleResult) -> None:
         console.print("changes: none")
     for name, path in result.outputs.items():
         console.print(f"{name}: {path}")
+    if result.publish_error:
+        console.print(f"[red]{result.publish_error}[/red]", highlight=False)
     for message in result.notified:
         console.print(f"notified {message.audience}: {message.title}")
 

@@ -269,6 +269,9 @@ def test_config_publish_section(tmp_path: Path) -> None:
     cfg_file.write_text('[publish]\nout_dir = "site"\n')
     with pytest.raises(ConfigError, match="base_url is empty"):
         load_config(cfg_file, env={})
+    cfg_file.write_text('[publish]\nout_dir = "site"\nbase_url = "example.org/x"\n')
+    with pytest.raises(ConfigError, match="not an absolute"):
+        load_config(cfg_file, env={})
 
 
 def test_the_cycle_publishes_when_configured(pdb: Database, tmp_path: Path) -> None:
@@ -307,3 +310,21 @@ def test_feed_keeps_the_newest_50(tmp_path: Path) -> None:
     assert not feed.bozo
     assert [e.title for e in feed.entries] == [f"change {i}" for i in range(59, 9, -1)]
     assert len({e.id for e in feed.entries}) == 50
+
+
+def test_a_tampered_archive_is_a_one_line_error(pdb: Database, tmp_path: Path) -> None:
+    import zlib
+
+    from storage.models import Blob
+
+    with pdb.session() as s:
+        for blob in s.query(Blob):
+            blob.data = zlib.compress(b"<html>not what was fetched</html>")
+    res = CliRunner().invoke(
+        main,
+        ["publish", "--db", str(pdb.engine.url), "--out", str(tmp_path / "s"), "--base-url",
+         BASE_URL],
+    )  # fmt: skip
+    assert res.exit_code == 1
+    assert res.output.strip().count("\n") == 0 and "do not match sha256" in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
