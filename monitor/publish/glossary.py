@@ -178,11 +178,11 @@ def _months(value: Any) -> str:
     return str(value).replace("_", " ")
 
 
-def _join(values: Any) -> str:
+def _join(values: Any, conj: str = "or") -> str:
     if isinstance(values, list | tuple):
         items = [str(v).replace("_", " ") for v in values]
         if len(items) > 1:
-            return ", ".join(items[:-1]) + " or " + items[-1]
+            return ", ".join(items[:-1]) + f" {conj} " + items[-1]
         return items[0] if items else ""
     return str(values).replace("_", " ")
 
@@ -236,6 +236,17 @@ def limit_phrase(key: str, value: Any) -> str | None:
         return f"Quantity limit: {_join(value)}."
     if key == "hcpcs_codes":
         return f"Billing codes: {', '.join(str(v) for v in value)}."
+    if key == "indications" and isinstance(value, Mapping):
+        denied = sorted(
+            {
+                indication_name(str(i))
+                for stance, items in value.items()
+                if stance in ("experimental", "not_covered")
+                for i in items
+            }
+        )
+        if denied:
+            return f"Uses the plan does not cover: {_join(denied, 'and')}."
     return None
 
 
@@ -253,6 +264,7 @@ CRITERIA_ORDER = (
     "requirements",
 )
 LIMITS_ORDER = (
+    "indications",
     "monotherapy_allowed",
     "approval_initial",
     "approval_renewal",
