@@ -122,21 +122,20 @@ class Site:
 
 def _governing(rows: Iterable[MatrixRow]) -> MatrixRow | None:
     """The row that answers for a state: the state's own program before its managed-care plans,
-    a current reading before a stale one, then the newest evidence; the source id breaks ties."""
-    candidates = [r for r in rows if r.drug is not None]
+    a current reading before a stale one, then the latest effective date (a state's notices
+    supersede each other), then the newest evidence; the source id breaks ties."""
+    candidates = sorted((r for r in rows if r.drug is not None), key=lambda r: r.source.id)
     if not candidates:
         return None
-
-    def key(r: MatrixRow) -> tuple[int, int, float, str]:
-        fetched = r.evidence.fetched_at.timestamp() if r.evidence else 0.0
-        return (
-            0 if r.source.plan_type == "medicaid" else 1,
-            0 if r.status == "current" else 1,
-            -fetched,
-            r.source.id,
-        )
-
-    return sorted(candidates, key=key)[0]
+    # Stable sorts, least important key first.
+    candidates.sort(
+        key=lambda r: r.evidence.fetched_at.timestamp() if r.evidence else 0.0, reverse=True
+    )
+    candidates.sort(key=lambda r: r.effective_date or "", reverse=True)
+    candidates.sort(
+        key=lambda r: (r.source.plan_type != "medicaid", r.status != "current"),
+    )
+    return candidates[0]
 
 
 def _versions(session: Session) -> dict[str, list[datetime]]:

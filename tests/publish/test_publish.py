@@ -328,3 +328,26 @@ def test_a_tampered_archive_is_a_one_line_error(pdb: Database, tmp_path: Path) -
     assert res.exit_code == 1
     assert res.output.strip().count("\n") == 0 and "do not match sha256" in res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+def test_the_state_answer_is_its_programs_latest_notice() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.publish.model import _governing
+    from monitor.reports.model import MatrixRow, SourceInfo, VersionRef
+
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def row(sid: str, plan: str, stance: str, effective: str, status: str = "current") -> MatrixRow:
+        src = SourceInfo(sid, "P", plan, "TX", "change_notice", "T", "https://p.example/" + sid)
+        ref = VersionRef(1, "0" * 64, when, src.url, "text/html", 1)
+        return MatrixRow(src, "esketamine", stance, {}, effective, ref, status)
+
+    old = row("notice-2019", "medicaid", "prior_authorization", "2019-10-01")
+    new = row("notice-2025", "medicaid", "covered_with_criteria", "2025-10-01")
+    mco = row("mco-2026", "medicaid_mco", "not_covered", "2026-01-01")
+    stale = row("notice-2026", "medicaid", "not_covered", "2026-02-01", status="failing")
+    assert _governing([old, mco, new, stale]) is new
+    assert _governing([mco, stale]) is stale  # the program's own word, even if stale
+    assert _governing([mco]) is mco
+    assert _governing([]) is None
