@@ -180,6 +180,8 @@ def totals(cases: list[CaseScore], *, changes_available: bool = True) -> dict[st
         "significance_f1": _div(2 * tp, 2 * tp + fp + fn),
         "kind_and_drug_accuracy_on_significant": _div(sum(kinds), len(kinds)),
         "unavailable_detected": f"{sum(1 for u in unav if u[1])}/{len(unav)}",
+        # The same as a share, so a floor file can require every outage page to be recognised.
+        "unavailable_recall": _div(sum(1 for u in unav if u[1]), len(unav)),
         "false_alarms": alarms,
         "missed": missed,
     }

@@ -254,7 +254,7 @@ def test_evaluate_scores_a_labelled_corpus_through_the_real_path(tmp_path: Path)
     )
     predictions = tmp_path / "pred.json"
     passing = tmp_path / "passing.toml"
-    passing.write_text("clause_recall = 1.0\nmax_false_alarms = 0\n")
+    passing.write_text("clause_recall = 1.0\nmax_false_alarms = 0\nunavailable_recall = 1.0\n")
     result = pw(
         "evaluate",
         str(corpus),
@@ -271,6 +271,7 @@ def test_evaluate_scores_a_labelled_corpus_through_the_real_path(tmp_path: Path)
     assert scores["changes"]["significance_recall"] == 1.0
     assert scores["changes"]["fp"] == 0
     assert scores["changes"]["unavailable_detected"] == "1/1"
+    assert scores["changes"]["unavailable_recall"] == 1.0
     written = json.loads(predictions.read_text())
     assert set(written) == {"policy_change", "outage"}
     assert {

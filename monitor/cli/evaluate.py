@@ -26,6 +26,7 @@ FLOOR_KEYS = {
     "significance_precision": ("changes", "significance_precision"),
     "kind_and_drug_accuracy": ("changes", "kind_and_drug_accuracy_on_significant"),
     "max_false_alarms": ("changes", "fp"),
+    "unavailable_recall": ("changes", "unavailable_recall"),
 }
 
 
