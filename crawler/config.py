@@ -62,6 +62,8 @@ class ReportSettings:
 class PublishSettings:
     out_dir: str = ""  # empty: the cycle does not publish the public site
     base_url: str = ""  # where out_dir is served: every link on the site is absolute under it
+    # Digest, feed, reports and the site carry only changes an analyst confirmed.
+    require_review: bool = True
 
 
 @dataclass

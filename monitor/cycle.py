@@ -46,6 +46,7 @@ def write_reports(cfg: Config, *, now: datetime, since: datetime) -> dict[str, P
                 since=since,
                 now=now,
                 archive_base_url=cfg.report.archive_base_url,
+                require_review=cfg.publish.require_review,
             )
     finally:
         db.dispose()

@@ -190,6 +190,8 @@ class ChangeEventRecord(Base):
     review_status: Mapped[str] = mapped_column(String(20), default="new")
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     review_note: Mapped[str | None] = mapped_column(Text)
+    # The summary an analyst approved for publication (None: the diff's own summary).
+    review_summary: Mapped[str | None] = mapped_column(Text)
     differ_version: Mapped[str] = mapped_column(String(40), default="")
 
 
@@ -235,3 +237,31 @@ class ProposedSource(Base):
     found_via: Mapped[str] = mapped_column(Text)  # the index source id and page it came from
     found_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="proposed")  # proposed | accepted
+
+
+class User(Base):
+    """A person (or tool) allowed into the review workspace; secrets are stored only hashed."""
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))  # viewer | analyst | operator | admin
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id, with its parameters and salt
+    # sha256 of the API token: the token is random and long, so a fast hash is enough.
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Review(Base):
+    """One verdict or edit on a change event: the audit trail, never updated or deleted."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_event_at", "event_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("change_events.id"))
+    reviewer: Mapped[str] = mapped_column(String(80))  # a user name, or "cli:<login>"
+    verdict: Mapped[str] = mapped_column(String(20))  # the event's status after this review
+    summary: Mapped[str | None] = mapped_column(Text)  # the summary to publish, if edited
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

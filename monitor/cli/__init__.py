@@ -16,6 +16,7 @@ from monitor.cli.publish import publish
 from monitor.cli.report import report
 from monitor.cli.run import run, schedule
 from monitor.cli.sources import sources
+from monitor.cli.web import serve, users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -46,5 +47,7 @@ for command in (
     show,
     sources,
     db,
+    serve,
+    users,
 ):
     main.add_command(command)

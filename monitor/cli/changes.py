@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from datetime import UTC, datetime
-from typing import Any, get_args
+from typing import get_args
 
 import click
-from sqlalchemy import select
 
+from monitor.change_list import list_events
 from monitor.changes import detect_changes
 from monitor.cli.common import common_options, console, make_context, parse_day, print_json, table
 from monitor.diff.model import Kind
-from storage.models import ChangeEventRecord, Source
-from storage.repo import as_utc
+from storage.models import ChangeEventRecord
+from storage.reviews import record_review
 
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -79,44 +80,11 @@ def changes(
     """List stored change events, newest first (coverage changes only unless --all or --kind)."""
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
-    stmt = (
-        select(ChangeEventRecord, Source)
-        .join(Source)
-        .order_by(ChangeEventRecord.detected_at.desc(), ChangeEventRecord.id.desc())
-    )
     start = parse_day(since, "--since")
-    if start:
-        stmt = stmt.where(ChangeEventRecord.detected_at >= start)
-    if kinds:
-        stmt = stmt.where(ChangeEventRecord.kind.in_(kinds))
-    elif not show_all:
-        stmt = stmt.where(ChangeEventRecord.significant.is_(True))
-    if only:
-        stmt = stmt.where(ChangeEventRecord.source_id.in_(only))
     with db.session() as session:
-        found = session.execute(stmt).all()
-        data: list[dict[str, Any]] = [
-            {
-                "id": e.id,
-                "source_id": e.source_id,
-                "payer": s.payer,
-                "plan_type": s.plan_type,
-                "state": s.state,
-                "kind": e.kind,
-                "drug": e.drug or None,
-                "significant": e.significant,
-                "stance_before": e.stance_before,
-                "stance_after": e.stance_after,
-                "summary": e.summary,
-                "effective_date": e.effective_date,
-                "detected_at": as_utc(e.detected_at),
-                "before_snapshot_id": e.before_snapshot_id,
-                "after_snapshot_id": e.after_snapshot_id,
-                "review_status": e.review_status,
-                "review_note": e.review_note,
-            }
-            for e, s in found
-        ]
+        data = list_events(
+            session, since=start, kinds=kinds, source_ids=only, show_all=show_all
+        )
     if as_json:
         print_json(data)
         return
@@ -161,7 +129,7 @@ def review(
     """Record an analyst's verdict on an event: confirmed, dismissed (never published), or new.
 
     Dismissed events stay in the database as evidence but leave the reports, feed, digest
-    and notifications.
+    and notifications. Every verdict is kept in the event's audit trail (reviewer: cli:LOGIN).
     """
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
@@ -170,9 +138,20 @@ def review(
         if ev is None:
             console.print(f"[red]no event {event_id}[/red]; `policywatch changes --all` lists them")
             sys.exit(1)
-        ev.review_status = status
-        ev.reviewed_at = datetime.now(UTC)
-        if note is not None:
-            ev.review_note = note
+        record_review(
+            session,
+            ev,
+            reviewer=f"cli:{_login()}",
+            verdict=status,
+            note=note,
+            now=datetime.now(UTC),
+        )
     db.dispose()
     console.print(f"event {event_id}: {status}" + (f" ({note})" if note else ""))
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in a bare container: still record who, as best we can
+        return "unknown"

@@ -67,6 +67,16 @@ def demo(workdir: Path | None) -> None:
         f"\nOpen the change report: [bold]{result.outputs['changes.html']}[/bold]\n"
         f"and the coverage matrix: [bold]{result.outputs['matrix.html']}[/bold]"
     )
+    # The workspace first, then the site: the last line stays the path of index.html.
+    db = cfg.db_url
+    console.rule("review workspace")
+    console.print(
+        "Triage these changes in the browser (the publish gate holds them until confirmed):\n"
+        f"  policywatch users add analyst --role analyst --password-stdin --db {db}\n"
+        f"  policywatch serve --db {db}\n"
+        "then open http://127.0.0.1:8000/ and sign in."
+    )
+
     console.print(
         f"The public site (only analyst-confirmed changes appear on it; confirm one with "
         f"`policywatch review ID confirmed --db {cfg.db_url}`, then `policywatch publish "

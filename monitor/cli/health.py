@@ -8,6 +8,7 @@ from sqlalchemy import select
 from crawler.errors import HINTS
 from crawler.extract.model import GOOD_OUTCOMES
 from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.source_health import source_problem
 from storage.models import Source
 from storage.repo import as_utc
 
@@ -29,7 +30,7 @@ def health(
     with db.session() as session:
         rows = []
         for src in session.scalars(select(Source).order_by(Source.id)):
-            problem = _problem(src)
+            problem = source_problem(src)
             if problem or show_all:
                 rows.append(
                     {
@@ -63,16 +64,6 @@ def health(
             ],
         )
     )
-
-
-def _problem(src: Source) -> str:
-    if src.last_checked_at is None:
-        return "never crawled"
-    if src.consecutive_failures:
-        return f"{src.consecutive_failures}× {src.last_error_kind}"
-    if src.health and src.health not in GOOD_OUTCOMES:
-        return f"quarantined: {src.health}"
-    return ""
 
 
 def _advice(row: dict[str, object]) -> str:

@@ -51,7 +51,11 @@ def _statement(ev: EventView, links: Links) -> list[str]:
         evidence += "; before: " + _archived(ev.before, links)
     evidence += "; " + _link("live page", src.url)
     # Two trailing spaces: a Markdown line break inside the list item.
-    return [head + "  ", facts + "  ", evidence]
+    lines = [head + "  ", facts + "  ", evidence]
+    if ev.review_note:
+        lines[-1] += "  "
+        lines.append(f"  Analyst's note: {md_text(ev.review_note)}")
+    return lines
 
 
 def _plan_order(plan_type: str) -> tuple[int, str]:
@@ -71,6 +75,8 @@ def render_digest_md(events: Sequence[EventView], period: Period, links: Links) 
         "policywatch. Every statement links to the archived document it rests on._",
         "",
     ]
+    if period.awaiting_review:
+        lines += [f"_{period.awaiting_review} more change(s) await an analyst's review._", ""]
     if not changes:
         return "\n".join([*lines, EMPTY, ""])
     order: dict[str, int] = {d: i for i, d in enumerate(DRUGS)}

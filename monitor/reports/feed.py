@@ -32,7 +32,8 @@ _ENTRY = Environment(autoescape=True).from_string(
 <p>{{ payer }} · {{ plan }} · {{ state }} · {{ drug }}: {{ before }} → {{ after }}{% if effective
 %} · effective {{ effective }}{% endif %}</p>
 <p>Document: {{ title }}</p>
-<ul>
+{% if note %}<p>Analyst's note: {{ note }}</p>
+{% endif %}<ul>
 <li>After: {% if after_href %}<a href="{{ after_href }}">archived {{ after_day }}</a>{% else
 %}archived {{ after_day }}{% endif %} (sha256 {{ after_sha }})</li>
 {% if before_sha %}<li>Before: {% if before_href %}<a href="{{ before_href }}">archived {{
@@ -60,6 +61,7 @@ def _content(ev: EventView, links: Links) -> Markup:
             after=stance_label(ev.stance_after),
             effective=xml_text(ev.effective_date),
             title=xml_text(src.title),
+            note=xml_text(ev.review_note),
             after_href=safe_url(links.snapshot(ev.after)),
             after_day=day(ev.after.fetched_at),
             after_sha=ev.after.sha256,
@@ -79,7 +81,10 @@ def render_atom(events: Sequence[EventView], period: Period, links: Links) -> st
     fg.id(FEED_ID)
     fg.title("policywatch: ketamine and esketamine coverage changes")
     fg.author({"name": "policywatch"})
-    fg.subtitle(f"{len(changes)} coverage change(s), {period_text(period)}" if changes else EMPTY)
+    subtitle = f"{len(changes)} coverage change(s), {period_text(period)}" if changes else EMPTY
+    if period.awaiting_review:
+        subtitle += f" ({period.awaiting_review} more await an analyst's review)"
+    fg.subtitle(subtitle)
     fg.language("en")
     fg.generator("policywatch")
     latest = max((e.detected_at for e in changes), default=period.generated_at)

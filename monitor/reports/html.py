@@ -163,6 +163,7 @@ def render_changes_html(
         generated=when(period.generated_at),
         changes=[change_view(e) for e in events if e.published],
         operator=[e for e in events if not e.published],
+        awaiting=period.awaiting_review,
         nav_items=list(nav),
     )
 

@@ -41,6 +41,7 @@ def event_dict(ev: EventView, links: Links) -> dict[str, Any]:
         "effective_date": ev.effective_date,
         "detected_at": _iso(ev.detected_at),
         "review_status": ev.review_status,
+        "review_note": ev.review_note,
         "differ_version": ev.differ_version,
         "source": source,
         "before": _version(ev.before, links),
@@ -57,6 +58,7 @@ def render_events_json(events: Sequence[EventView], period: Period, links: Links
         "since": _iso(period.since),
         "until": _iso(period.until),
         "significant": sum(1 for e in events if e.significant),
+        "awaiting_review": period.awaiting_review,
         "message": None
         if any(e.significant for e in events)
         else "no coverage changes in this period",

@@ -58,6 +58,7 @@ class EventView:
     after: VersionRef
     detail: dict[str, Any] = field(default_factory=dict)  # ChangeEvent.to_dict()
     differ_version: str = ""
+    review_note: str | None = None  # the analyst's note, published with the change
 
     @property
     def published(self) -> bool:
@@ -91,3 +92,4 @@ class Period:
     since: datetime | None
     until: datetime | None
     generated_at: datetime
+    awaiting_review: int = 0  # significant changes held back until an analyst confirms them

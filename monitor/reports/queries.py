@@ -103,7 +103,9 @@ def load_events(
                 significant=bool(ev.significant),
                 stance_before=ev.stance_before,
                 stance_after=ev.stance_after,
-                summary=ev.summary,
+                # The analyst's edited wording, when there is one, is what gets published.
+                summary=ev.review_summary or ev.summary,
+                review_note=ev.review_note,
                 effective_date=ev.effective_date,
                 detected_at=ev.detected_at,
                 review_status=ev.review_status,

@@ -140,7 +140,8 @@ CHANGES = (
 <h1>Ketamine and esketamine coverage changes</h1>
 <p class="meta">{{ period }} · generated {{ generated }} ·
 {{ changes | length }} coverage change{{ "" if changes | length == 1 else "s" }} ·
-{{ operator | length }} operator event{{ "" if operator | length == 1 else "s" }}</p>
+{{ operator | length }} operator event{{ "" if operator | length == 1 else "s" }}
+{% if awaiting %} · <strong>{{ awaiting }} awaiting review</strong>{% endif %}</p>
 {{ nav(nav_items) }}
 </header>
 <main>
@@ -164,6 +165,8 @@ CHANGES = (
 <dt>Effective</dt><dd>{{ c.event.effective_date or "not stated" }}</dd>
 <dt>Detected</dt><dd>{{ c.event.detected_at | when }}</dd>
 <dt>Review</dt><dd>{{ c.event.review_status }}</dd>
+{% if c.event.review_note %}<dt>Analyst's note</dt><dd class="note">{{ c.event.review_note }}</dd>
+{% endif %}
 </dl>
 {% if c.pairs %}
 <h3>Changed clauses</h3>

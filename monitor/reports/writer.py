@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from monitor.reports.archive import ARCHIVE_DIR, Links, export_snapshots, write_atomic
 from monitor.reports.digest import render_digest_md
 from monitor.reports.feed import render_atom
+from monitor.reports.gate import awaiting_review, publishable
 from monitor.reports.html import render_changes_html, render_matrix_html
 from monitor.reports.jsondump import render_events_json
 from monitor.reports.matrix import render_matrix_csv
@@ -79,14 +80,20 @@ def write_report(
     until: datetime | None,
     now: datetime,
     archive_base_url: str = "",
+    require_review: bool = True,
 ) -> list[Path]:
-    """Write one report to ``out`` and the snapshots it cites to ``out``'s ``archive/``."""
-    period = Period(since=since, until=until, generated_at=now)
+    """Write one report to ``out`` and the snapshots it cites to ``out``'s ``archive/``.
+
+    With ``require_review`` (``[publish] require_review``), only confirmed coverage changes.
+    """
     links = Links.for_base_url(archive_base_url)
     if fmt in EVENT_FORMATS:
-        events = load_events(session, since=since, until=until)
+        stored = load_events(session, since=since, until=until)
+        events = publishable(stored, require_review=require_review)
+        period = Period(since, until, now, awaiting_review(stored) if require_review else 0)
         text, refs = EVENT_FORMATS[fmt](events, period, links), _refs(events, [])
     elif fmt in MATRIX_FORMATS:
+        period = Period(since=since, until=until, generated_at=now)
         rows = load_matrix(session)
         text, refs = MATRIX_FORMATS[fmt](rows, period, links), _refs([], rows)
     else:
@@ -102,16 +109,20 @@ def write_all_reports(
     since: datetime | None,
     now: datetime,
     archive_base_url: str = "",
+    require_review: bool = True,
 ) -> dict[str, Path]:
     """Write every report and the archived snapshots they cite into ``out_dir``.
 
     Returns file name → path for the six reports, plus ``"archive"`` → the snapshot directory.
     Events are those detected at or after ``since`` (all when None); the matrix is as of now.
+    With ``require_review``, coverage changes appear only once an analyst confirmed them.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    period = Period(since=since, until=None, generated_at=now)
+    stored = load_events(session, since=since)
+    events = publishable(stored, require_review=require_review)
+    waiting = awaiting_review(stored) if require_review else 0
+    period = Period(since=since, until=None, generated_at=now, awaiting_review=waiting)
     links = Links.for_base_url(archive_base_url)
-    events = load_events(session, since=since)
     rows = load_matrix(session)
     archive_dir = out_dir / ARCHIVE_DIR
     export_snapshots(session, _refs(events, rows), archive_dir)

@@ -19,6 +19,7 @@ from monitor.schedule import CYCLE_JOB, DIGEST_JOB, DISCOVER_JOB, build_schedule
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ChangeEventRecord
+from storage.reviews import record_review
 from tests.crawl.helpers import FAST, source, write_registry
 from tests.extract_samples import SAMPLE_HTML
 from tests.monitor.test_changes import MAINTENANCE, STRICTER
@@ -79,6 +80,15 @@ def test_cycle_notifies_analysts_and_operators_once_per_problem(
         assert len(analysts.received) == 1 and len(operators.received) == 1
 
         # The weekly digest goes to analysts once per week, with the change and its evidence.
+        # The digest carries confirmed changes only ([publish] require_review, the default).
+        db = Database(cfg.db_url)
+        with db.session() as s:
+            change = next(e["id"] for e in second.events if e["significant"])
+            record_review(
+                s, s.get(ChangeEventRecord, change), reviewer="ana", verdict="confirmed",
+                now=datetime.now(UTC),
+            )  # fmt: skip
+        db.dispose()
         for _ in range(2):
             outputs = digest(cfg, now=datetime.now(UTC))
         assert Path(outputs["digest.md"]).is_file()

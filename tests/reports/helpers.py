@@ -9,6 +9,16 @@ from storage.db import Database
 from tests.reports.conftest import NOW
 
 
-def write_all(db: Database, out: Path, archive_base_url: str = "") -> dict[str, Path]:
+def write_all(
+    db: Database, out: Path, archive_base_url: str = "", *, require_review: bool = False
+) -> dict[str, Path]:
+    """All reports; ungated unless asked, so rendering tests see every stored change."""
     with db.session() as s:
-        return write_all_reports(s, out, since=None, now=NOW, archive_base_url=archive_base_url)
+        return write_all_reports(
+            s,
+            out,
+            since=None,
+            now=NOW,
+            archive_base_url=archive_base_url,
+            require_review=require_review,
+        )

@@ -1,0 +1,165 @@
+"""The review queue: filters read from the query string, the matching events and their counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import case, or_, select
+from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
+
+from crawler.extract.text import fold_unicode
+from storage.models import ChangeEventRecord, Source
+
+STATUSES = ("new", "confirmed", "dismissed", "flapping")
+LIMIT = 200  # rows shown at once; the counts still cover every match
+
+
+@dataclass(frozen=True)
+class Filters:
+    payer: str = ""
+    plan_type: str = ""
+    state: str = ""
+    drug: str = ""
+    kind: str = ""
+    stance: str = ""
+    status: str = ""
+    since: str = ""  # YYYY-MM-DD, inclusive
+    until: str = ""  # YYYY-MM-DD, inclusive
+    q: str = ""  # words in the clause text or the summary
+    scope: str = ""  # "" coverage changes, "all" also operator events
+
+    @classmethod
+    def from_query(cls, params: QueryParams) -> Filters:
+        return cls(**{f.name: (params.get(f.name) or "").strip()[:200] for f in fields(cls)})
+
+    def query_string(self, **override: str) -> str:
+        values = {f.name: getattr(self, f.name) for f in fields(self)} | override
+        return urlencode({k: v for k, v in values.items() if v})
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+
+def _day(value: str) -> datetime | None:
+    try:
+        d = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def _statement(f: Filters, with_status: bool) -> Any:
+    stmt = select(ChangeEventRecord, Source).join(Source)
+    if f.scope != "all" and not f.kind:
+        stmt = stmt.where(ChangeEventRecord.significant.is_(True))
+    for column, value in (
+        (Source.payer, f.payer),
+        (Source.plan_type, f.plan_type),
+        (Source.state, f.state),
+        (ChangeEventRecord.drug, f.drug),
+        (ChangeEventRecord.kind, f.kind),
+    ):
+        if value:
+            stmt = stmt.where(column == value)
+    if f.stance:
+        stmt = stmt.where(
+            or_(
+                ChangeEventRecord.stance_before == f.stance,
+                ChangeEventRecord.stance_after == f.stance,
+            )
+        )
+    if with_status and f.status:
+        stmt = stmt.where(ChangeEventRecord.review_status == f.status)
+    start, end = _day(f.since), _day(f.until)
+    if start:
+        stmt = stmt.where(ChangeEventRecord.detected_at >= start)
+    if end:
+        stmt = stmt.where(ChangeEventRecord.detected_at < end + timedelta(days=1))
+    return stmt
+
+
+def _searchable(ev: ChangeEventRecord) -> str:
+    parts = [ev.summary, ev.review_summary or "", ev.review_note or ""]
+    for change in (ev.detail or {}).get("clause_changes") or []:
+        parts += [str(change.get("before") or ""), str(change.get("after") or "")]
+        parts.append(str(change.get("section") or ""))
+    return fold_unicode(" ".join(parts)).lower()
+
+
+def _matches(ev: ChangeEventRecord, words: list[str]) -> bool:
+    text = _searchable(ev)
+    return all(w in text for w in words)
+
+
+def _words(q: str) -> list[str]:
+    return fold_unicode(q).lower().split()
+
+
+# New significant changes first, then the rest; newest first within each.
+_ORDER = (
+    case((ChangeEventRecord.review_status == "new", 0), else_=1),
+    ChangeEventRecord.significant.desc(),
+    ChangeEventRecord.detected_at.desc(),
+    ChangeEventRecord.id.desc(),
+)
+
+
+@dataclass
+class QueueResult:
+    rows: list[tuple[ChangeEventRecord, Source]]
+    total: int
+    counts: dict[str, int]
+
+
+def run_queue(session: Session, f: Filters) -> QueueResult:
+    """The events matching ``f`` (at most LIMIT) and per-status counts ignoring ``f.status``.
+
+    Clause-text search runs in Python: the clause texts live in the event's JSON detail, which
+    SQLite and PostgreSQL search differently, and the queue is at most thousands of events.
+    """
+    words = _words(f.q)
+    counts: Counter[str] = Counter()
+    rows = []
+    for ev, src in session.execute(_statement(f, with_status=False).order_by(*_ORDER)):
+        if words and not _matches(ev, words):
+            continue
+        counts[ev.review_status] += 1
+        if not f.status or ev.review_status == f.status:
+            rows.append((ev, src))
+    return QueueResult(rows=rows[:LIMIT], total=len(rows), counts=dict(counts))
+
+
+def next_in_queue(session: Session, f: Filters, after_id: int) -> int | None:
+    """The next event still to review in the same filtered queue, skipping ``after_id``."""
+    for ev, _ in session.execute(
+        _statement(f, with_status=False)
+        .where(ChangeEventRecord.review_status == "new", ChangeEventRecord.id != after_id)
+        .order_by(*_ORDER)
+    ):
+        if not f.q or _matches(ev, _words(f.q)):
+            return ev.id
+    return None
+
+
+def choices(session: Session) -> dict[str, list[str]]:
+    """The values each filter can take, from what is stored."""
+    out: dict[str, list[str]] = {}
+    for name, column in (
+        ("payer", Source.payer),
+        ("plan_type", Source.plan_type),
+        ("state", Source.state),
+    ):
+        out[name] = sorted(v for v in session.scalars(select(column).distinct()) if v)
+    for name, ev_column in (("drug", ChangeEventRecord.drug), ("kind", ChangeEventRecord.kind)):
+        out[name] = sorted(v for v in session.scalars(select(ev_column).distinct()) if v)
+    stances = set(session.scalars(select(ChangeEventRecord.stance_before).distinct()))
+    stances |= set(session.scalars(select(ChangeEventRecord.stance_after).distinct()))
+    out["stance"] = sorted(s for s in stances if s)
+    out["status"] = list(STATUSES)
+    return out
