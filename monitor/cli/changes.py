@@ -82,9 +82,7 @@ def changes(
     db = ctx.database()
     start = parse_day(since, "--since")
     with db.session() as session:
-        data = list_events(
-            session, since=start, kinds=kinds, source_ids=only, show_all=show_all
-        )
+        data = list_events(session, since=start, kinds=kinds, source_ids=only, show_all=show_all)
     if as_json:
         print_json(data)
         return

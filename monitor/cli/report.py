@@ -72,7 +72,7 @@ def report(
                     since=start,
                     now=now,
                     archive_base_url=settings.archive_base_url,
-                require_review=ctx.config.publish.require_review,
+                    require_review=ctx.config.publish.require_review,
                 )
                 for name, path in written.items():
                     console.print(f"{name:>13}  {path}", highlight=False, soft_wrap=True)

@@ -71,6 +71,24 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
+def render_events_report(
+    session: Session,
+    fmt: str,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    now: datetime,
+    archive_base_url: str = "",
+    require_review: bool = True,
+) -> tuple[str, list[VersionRef]]:
+    """One event report (html, md, atom, json) as text, and the snapshots it cites."""
+    links = Links.for_base_url(archive_base_url)
+    stored = load_events(session, since=since, until=until)
+    events = publishable(stored, require_review=require_review)
+    period = Period(since, until, now, awaiting_review(stored) if require_review else 0)
+    return EVENT_FORMATS[fmt](events, period, links), _refs(events, [])
+
+
 def write_report(
     session: Session,
     fmt: str,
@@ -86,15 +104,20 @@ def write_report(
 
     With ``require_review`` (``[publish] require_review``), only confirmed coverage changes.
     """
-    links = Links.for_base_url(archive_base_url)
     if fmt in EVENT_FORMATS:
-        stored = load_events(session, since=since, until=until)
-        events = publishable(stored, require_review=require_review)
-        period = Period(since, until, now, awaiting_review(stored) if require_review else 0)
-        text, refs = EVENT_FORMATS[fmt](events, period, links), _refs(events, [])
+        text, refs = render_events_report(
+            session,
+            fmt,
+            since=since,
+            until=until,
+            now=now,
+            archive_base_url=archive_base_url,
+            require_review=require_review,
+        )
     elif fmt in MATRIX_FORMATS:
         period = Period(since=since, until=until, generated_at=now)
         rows = load_matrix(session)
+        links = Links.for_base_url(archive_base_url)
         text, refs = MATRIX_FORMATS[fmt](rows, period, links), _refs([], rows)
     else:
         raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}")

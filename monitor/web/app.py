@@ -150,7 +150,14 @@ def create_app(
     registry: Callable[[], Sequence[PolicySource]] = tuple,
 ) -> Starlette:
     """The workspace over ``db``; ``registry`` loads the sources in use (for proposals)."""
-    from monitor.web import api, pages_archive, pages_auth, pages_ops, pages_review
+    from monitor.web import (
+        api,
+        pages_archive,
+        pages_auth,
+        pages_ops,
+        pages_publish,
+        pages_review,
+    )
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
@@ -159,6 +166,7 @@ def create_app(
         *pages_review.routes,
         *pages_archive.routes,
         *pages_ops.routes,
+        *pages_publish.routes,
         *api.routes,
     ]
     app = Starlette(

@@ -1,0 +1,70 @@
+"""The workspace on a real uvicorn (127.0.0.1) over a copy of the demo's crawled database."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from crawler.config import Config
+from monitor.web.accounts import add_user, issue_token
+from monitor.web.app import create_app
+from storage.db import Database
+from tests.reports.conftest import copy_db, demo_db  # noqa: F401 (fixture)
+
+PASSWORD = "correct horse battery"
+ROLES = {"ana": "analyst", "vic": "viewer", "ops": "operator", "adm": "admin"}
+
+
+@dataclass
+class Served:
+    url: str
+    db: Database
+    tokens: dict[str, str]
+
+    def __call__(self, path: str) -> str:
+        return self.url + path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served(demo_db: Path, tmp_path: Path) -> Iterator[Served]:  # noqa: F811
+    """uvicorn in a thread, one user per role, each with an API token."""
+    db = Database(copy_db(demo_db, tmp_path / "web.sqlite"))
+    tokens = {}
+    with db.session() as s:
+        for name, role in ROLES.items():
+            add_user(s, name, role, PASSWORD, now=datetime.now(UTC))
+            tokens[name] = issue_token(s, name)
+    cfg = Config()
+    cfg.database = db.url
+    cfg.extra_sources = [str(tmp_path / "accepted.toml")]
+    app = create_app(db, cfg, secret="test-secret")
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield Served(f"http://127.0.0.1:{port}", db, tokens)
+    server.should_exit = True
+    thread.join(timeout=10)
+    db.dispose()
