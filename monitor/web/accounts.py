@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -27,8 +28,12 @@ MIN_PASSWORD = 10
 
 # argon2-cffi's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes) are memory-hard.
 _hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps timing the same either way.
-_DUMMY = _hasher.hash("policywatch-no-such-user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so timing does not tell names apart."""
+    return _hasher.hash("policywatch-no-such-user")
 
 
 class AccountError(ValueError):
@@ -93,7 +98,7 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     """The user when ``password`` is right; re-hashes it if the parameters were raised."""
     user = session.get(User, name) if NAME.match(name or "") else None
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None:

@@ -27,6 +27,14 @@ def test_report_one_format_with_a_period(db: Database, tmp_path: Path) -> None:
     args = ["report", "--db", db.url, "--format", "json", "--out", str(target)]
     result = CliRunner().invoke(main, [*args, "--since", "2000-01-01", "--until", "2099-12-31"])
     assert result.exit_code == 0, result.output
+    gated = json.loads(target.read_text())  # [publish] require_review: nothing confirmed yet
+    assert [e["significant"] for e in gated["events"]] == [False]
+    assert gated["awaiting_review"] == 2
+    config = tmp_path / "policywatch.toml"
+    config.write_text("[publish]\nrequire_review = false\n")
+    args += ["--config", str(config)]
+    result = CliRunner().invoke(main, [*args, "--since", "2000-01-01", "--until", "2099-12-31"])
+    assert result.exit_code == 0, result.output
     assert len(json.loads(target.read_text())["events"]) == 3
     assert (tmp_path / "x" / "archive").is_dir()
     result = CliRunner().invoke(main, [*args, "--until", "2000-01-01"])
