@@ -34,6 +34,8 @@ def test_help_lists_every_command() -> None:
     out = pw("--help").stdout
     for command in (
         "demo",
+        "serve",
+        "users",
         "crawl",
         "diff",
         "changes",
@@ -124,6 +126,8 @@ def test_demo_shows_real_changes_and_stays_silent_on_noise(tmp_path: Path) -> No
     out = result.stdout
     assert "criteria_change" in out and "stance_change" in out and "unavailable" in out
     db = f"sqlite:///{tmp_path / 'demo' / 'demo.sqlite'}"
+    # It ends by saying how to open the review workspace on its database.
+    assert f"policywatch serve --db {db}" in out and "users add" in out
     events = json.loads(pw("changes", "--db", db, "--all", "--json").stdout)
     kinds = {(e["source_id"], e["kind"]) for e in events}
     assert kinds == {

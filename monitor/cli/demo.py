@@ -74,7 +74,8 @@ def demo(workdir: Path | None) -> None:
         "Triage these changes in the browser (the publish gate holds them until confirmed):\n"
         f"  policywatch users add analyst --role analyst --password-stdin --db {db}\n"
         f"  policywatch serve --db {db}\n"
-        "then open http://127.0.0.1:8000/ and sign in."
+        "then open http://127.0.0.1:8000/ and sign in.",
+        soft_wrap=True,  # keep each command on one line, whatever the path's length
     )
 
     console.print(
