@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,10 +41,9 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def served(demo_db: Path, tmp_path: Path) -> Iterator[Served]:  # noqa: F811
-    """uvicorn in a thread, one user per role, each with an API token."""
-    db = Database(copy_db(demo_db, tmp_path / "web.sqlite"))
+@contextmanager
+def serve_app(db: Database, tmp_path: Path) -> Iterator[Served]:
+    """uvicorn in a thread over ``db``, one user per role, each with an API token."""
     tokens = {}
     with db.session() as s:
         for name, role in ROLES.items():
@@ -64,7 +64,17 @@ def served(demo_db: Path, tmp_path: Path) -> Iterator[Served]:  # noqa: F811
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield Served(f"http://127.0.0.1:{port}", db, tokens)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield Served(f"http://127.0.0.1:{port}", db, tokens)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def served(demo_db: Path, tmp_path: Path) -> Iterator[Served]:  # noqa: F811
+    """The workspace over a private copy of the demo database (two crawled rounds)."""
+    db = Database(copy_db(demo_db, tmp_path / "web.sqlite"))
+    with serve_app(db, tmp_path) as running:
+        yield running
     db.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -22,6 +23,8 @@ from monitor.web.auth import LoginThrottle
 from storage.db import Database
 from storage.models import Blob, ChangeEventRecord, Review, Snapshot, Source, User
 from storage.reviews import record_review, reviews_of
+from tests.web.client import Client
+from tests.web.conftest import PASSWORD, serve_app
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -95,6 +98,26 @@ def test_every_review_is_kept_and_the_event_holds_the_latest(db_url: str) -> Non
         ("bo", "confirmed", "Ketamine now covered", None),
         ("bo", "confirmed", None, None),
     ]
+    db.dispose()
+
+
+def test_the_workspace_reviews_on_both_databases(db_url: str, tmp_path: Path) -> None:
+    db = Database(db_url)
+    event_id = _event(db)
+    with serve_app(db, tmp_path) as served:
+        c = Client(served.url)
+        assert c.login("ana", PASSWORD).status == 303
+        queue = c.get("/?q=KETAMINE&drug=ketamine")
+        assert f"/changes/{event_id}?" in queue.body and "new <b>1</b>" in queue.body
+        token = c.csrf(f"/changes/{event_id}")
+        form = {"csrf_token": token, "verdict": "confirmed", "note": "ok", "summary": "Added."}
+        assert c.post(f"/changes/{event_id}/review", form=form).status == 303
+        api = c.get("/api/changes", headers={"Authorization": f"Bearer {served.tokens['vic']}"})
+        assert [(e["review_status"], e["review_summary"]) for e in api.json()] == [
+            ("confirmed", "Added.")
+        ]
+    with db.session() as s:
+        assert [r.reviewer for r in reviews_of(s, event_id)] == ["ana"]
     db.dispose()
 
 
