@@ -14,14 +14,14 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any
+from urllib.parse import quote
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from monitor.web.accounts import can, session_stamp
+from monitor.web.accounts import can
 from storage.models import User
 
 COOKIE = "pw_session"
@@ -137,7 +137,8 @@ def guard(permission: str) -> Callable[[Endpoint], Endpoint]:
                     target = request.url.path + (
                         f"?{request.url.query}" if request.url.query else ""
                     )
-                    return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
+                    login = f"/login?next={quote(target, safe='/')}"
+                    return RedirectResponse(login, status_code=303)
                 raise HTTPException(401, "Sign in first.")
             if request.method in STATE_CHANGING:
                 await check_csrf(request)
@@ -160,19 +161,5 @@ async def check_csrf(request: Request) -> None:
         )
 
 
-def _quote(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(path, safe="/")
-
-
-def stamp_for(user: User) -> str:
-    return session_stamp(user)
-
-
 def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
-
-
-def as_json(value: Any) -> Any:
-    return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import inspect, select, text
 from starlette.exceptions import HTTPException
@@ -83,8 +84,6 @@ async def decide_proposal(request: Request) -> Response:
                 message = f"Rejected {row.proposed_id}."
     except RegistryError as exc:
         message = f"Not done: {exc}"
-    from urllib.parse import urlencode
-
     return RedirectResponse("/ops/proposals?" + urlencode({"message": message}), status_code=303)
 
 
@@ -169,8 +168,6 @@ async def change_users(request: Request) -> Response:
                 raise AccountError("choose add or remove")
     except AccountError as exc:
         message = f"Not done: {exc}"
-    from urllib.parse import urlencode
-
     return RedirectResponse("/admin/users?" + urlencode({"message": message}), status_code=303)
 
 
