@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -9,8 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from monitor.reports.writer import render_events_report
+from tests.reports.conftest import add_hostile
 from tests.web.conftest import PASSWORD, Served
 
 pytestmark = pytest.mark.e2e
@@ -143,14 +146,24 @@ def test_keyboard_shortcuts_confirm_and_move_to_the_next_change(
 def test_a_viewer_sees_no_review_controls_and_crawled_scripts_never_run(
     browser: Any, served: Served
 ) -> None:
+    add_hostile(served.db)  # a source whose every field, and its archived page, is an attack
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     _login(page, served, "vic")
+    assert page.locator("table.queue").inner_text().count("<script>") == 1  # shown as text
+    page.goto(served("/?state=TX"))
     page.locator("table.queue tr.row a.open").first.click()
     assert page.locator("#review-form").count() == 0
+    assert "Not covered <script>" in page.locator("table.redline").inner_text()
     page.locator("a[href^='/snapshots/']").last.click()
     frame = page.locator("iframe.archived")
-    if frame.count():
-        assert frame.get_attribute("sandbox") == ""
-    assert page.evaluate("document.body.getAttribute('data-pwned')") is None
+    assert frame.get_attribute("sandbox") == ""  # no allow-scripts, no allow-same-origin
+    page.wait_for_timeout(500)
+    for doc in page.frames:
+        # A sandboxed frame may refuse evaluation: it runs nothing either.
+        with contextlib.suppress(PlaywrightError):
+            assert doc.evaluate("document.body.getAttribute('data-pwned')") is None
+    assert page.evaluate("document.body.getAttribute('data-pwned')") is None and dialogs == []
     context.close()

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +23,7 @@ from monitor.reports.writer import render_events_report
 from monitor.web import api, pages_archive, pages_auth, pages_ops, pages_publish, pages_review
 from storage.models import ChangeEventRecord, ProposedSource, Review, Snapshot
 from tests.web.client import Client
-from tests.web.conftest import PASSWORD, Served
+from tests.web.conftest import PASSWORD, Served, _free_port
 
 ALL_ROUTES = [
     r
@@ -87,6 +94,22 @@ def test_login_sets_a_hardened_session_cookie_and_pages_carry_a_strict_csp(
         headers={"X-Forwarded-Proto": "https"},
     )
     assert "Secure" in reply.headers.get("set-cookie")
+
+
+def test_signing_out_or_being_removed_ends_the_session(served: Served) -> None:
+    c = Client(served.url)
+    c.login("vic", PASSWORD)
+    assert c.get("/").status == 200
+    assert c.post("/logout", form={"csrf_token": c.csrf("/")}).location == "/login"
+    assert c.get("/").status == 303
+    c.login("ana", PASSWORD)
+    admin = Client(served.url)
+    admin.login("adm", PASSWORD)
+    admin.post(
+        "/admin/users",
+        form={"csrf_token": admin.csrf("/admin/users"), "action": "remove", "name": "ana"},
+    )
+    assert c.get("/").status == 303  # the signed cookie names a user who is gone
 
 
 def test_wrong_password_fails_and_repeated_failures_are_throttled(served: Served) -> None:
@@ -317,3 +340,34 @@ def test_operators_decide_proposals_and_only_admins_manage_users(served: Served)
     )  # fmt: skip
     assert "Added newbie" in admin.get(reply.location).body
     assert Client(served.url).login("newbie", "long enough pw").status == 303
+
+
+def test_policywatch_serve_binds_to_loopback_and_answers(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'serve.sqlite'}"
+    port = _free_port()
+    env = {**os.environ, "POLICYWATCH_SECRET_KEY": "test"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "serve", "--db", db, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            reply = Client(f"http://127.0.0.1:{port}").get("/healthz") if _open(port) else None
+            if reply is not None and reply.status == 200:
+                break
+            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.3)
+        assert Client(f"http://127.0.0.1:{port}").get("/").location == "/login?next=/"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    assert f"http://127.0.0.1:{port}/" in out and "No users yet" in out
+
+
+def _open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
