@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from functools import wraps
 from typing import get_args
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,7 +26,8 @@ from storage.models import ChangeEventRecord, Source, User
 from storage.reviews import VERDICTS, record_review
 
 KINDS = frozenset(get_args(Kind))
-ApiEndpoint = Callable[[Request, User], Awaitable[Response]]
+# Run in the threadpool like the pages; the JSON body is read first, on the event loop.
+ApiEndpoint = Callable[[Request, User, bytes], Response]
 
 
 def token_auth(
@@ -40,13 +42,18 @@ def token_auth(
                 raise HTTPException(
                     401, "Send 'Authorization: Bearer TOKEN' (policywatch users token NAME)."
                 )
-            with workspace(request).db.session() as s:
-                user = user_for_token(s, token.strip())
-            if user is None:
-                raise HTTPException(401, "Unknown API token; issue a new one.")
-            if not can(user.role, permission):
-                raise HTTPException(403, f"Role {user.role} may not do this.")
-            return await endpoint(request, user)
+            body = await request.body()
+
+            def run() -> Response:
+                with workspace(request).db.session() as s:
+                    user = user_for_token(s, token.strip())
+                if user is None:
+                    raise HTTPException(401, "Unknown API token; issue a new one.")
+                if not can(user.role, permission):
+                    raise HTTPException(403, f"Role {user.role} may not do this.")
+                return endpoint(request, user, body)
+
+            return await run_in_threadpool(run)
 
         return checked
 
@@ -54,7 +61,7 @@ def token_auth(
 
 
 @token_auth("read")
-async def get_changes(request: Request, user: User) -> Response:
+def get_changes(request: Request, user: User, body: bytes) -> Response:
     p = request.query_params
     since = None
     if p.get("since"):
@@ -81,20 +88,20 @@ async def get_changes(request: Request, user: User) -> Response:
 
 
 @token_auth("review")
-async def post_review(request: Request, user: User) -> Response:
+def post_review(request: Request, user: User, body: bytes) -> Response:
     event_id = request.path_params["event_id"]
     try:
-        body = json.loads(await request.body() or b"{}")
+        data = json.loads(body or b"{}")
     except ValueError:
         raise HTTPException(
             400, 'Send a JSON object: {"verdict": "confirmed", "note": "..."}'
         ) from None
-    if not isinstance(body, dict):
+    if not isinstance(data, dict):
         raise HTTPException(400, "Send a JSON object.")
-    verdict = body.get("verdict", body.get("review_status"))
+    verdict = data.get("verdict", data.get("review_status"))
     if verdict is not None and verdict not in VERDICTS:
         raise HTTPException(400, f"verdict must be one of {', '.join(VERDICTS)}")
-    note, summary = body.get("note"), body.get("summary")
+    note, summary = data.get("note"), data.get("summary")
     for name, value in (("note", note), ("summary", summary)):
         if value is not None and not isinstance(value, str):
             raise HTTPException(400, f"{name} must be a string")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
@@ -92,10 +93,7 @@ class SessionMiddleware(BaseHTTPMiddleware):
             session = SessionData(user=None, csrf=new_csrf())
         user = None
         if session.user:
-            with ws.db.session() as s:
-                user = s.get(User, session.user)
-                if user is not None and session_stamp(user) != session.stamp:
-                    user = None  # password changed or user re-created: sign in again
+            user = await run_in_threadpool(_signed_in, ws.db, session)
         if session.user and user is None:
             session, fresh = SessionData(user=None, csrf=new_csrf()), True
         request.scope["pw_session"] = session
@@ -110,6 +108,15 @@ class SessionMiddleware(BaseHTTPMiddleware):
         if request.url.path != "/healthz" and not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def _signed_in(db: Database, session: SessionData) -> User | None:
+    """The session's user, unless removed or re-created since (its password stamp differs)."""
+    with db.session() as s:
+        user = s.get(User, session.user)
+        if user is not None and session_stamp(user) != session.stamp:
+            return None
+        return user
 
 
 async def healthz(request: Request) -> Response:

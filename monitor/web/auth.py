@@ -17,6 +17,8 @@ from functools import wraps
 from urllib.parse import quote
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -29,6 +31,9 @@ SESSION_SECONDS = 12 * 3600
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+# Pages are plain functions run in the threadpool: their database work (SQLite may wait for a
+# crawl's write lock) must not stall the event loop, and with it every other visitor.
+Page = Callable[[Request], Response]
 
 
 @dataclass
@@ -121,14 +126,14 @@ def current_user(request: Request) -> User | None:
     return user
 
 
-def guard(permission: str) -> Callable[[Endpoint], Endpoint]:
+def guard(permission: str) -> Callable[[Page], Endpoint]:
     """Pages need a signed-in user allowed to ``permission``; state changes need the CSRF token.
 
     The user is loaded by ``app.SessionMiddleware`` into the request scope. Anonymous GETs go
     to the login form; anything else is refused.
     """
 
-    def wrap(endpoint: Endpoint) -> Endpoint:
+    def wrap(endpoint: Page) -> Endpoint:
         @wraps(endpoint)
         async def guarded(request: Request) -> Response:
             user = current_user(request)
@@ -142,13 +147,20 @@ def guard(permission: str) -> Callable[[Endpoint], Endpoint]:
                 raise HTTPException(401, "Sign in first.")
             if request.method in STATE_CHANGING:
                 await check_csrf(request)
+                request.state.form = await request.form()
             if not can(user.role, permission):
                 raise HTTPException(403, f"Your role ({user.role}) may not do this; ask an admin.")
-            return await endpoint(request)
+            return await run_in_threadpool(endpoint, request)
 
         return guarded
 
     return wrap
+
+
+def posted(request: Request) -> FormData:
+    """The form of a state-changing request, parsed (and its CSRF token checked) by ``guard``."""
+    form: FormData = request.state.form
+    return form
 
 
 async def check_csrf(request: Request) -> None:

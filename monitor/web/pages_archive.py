@@ -44,7 +44,7 @@ def _snapshot(request: Request) -> tuple[Snapshot, Source, bytes, bool]:
 
 
 @guard("read")
-async def snapshot_page(request: Request) -> Response:
+def snapshot_page(request: Request) -> Response:
     ws = workspace(request)
     snap, src, body, quarantined = _snapshot(request)
     fmt = sniff_format(body, snap.content_type)
@@ -62,7 +62,7 @@ async def snapshot_page(request: Request) -> Response:
 
 
 @guard("read")
-async def snapshot_raw(request: Request) -> Response:
+def snapshot_raw(request: Request) -> Response:
     """Archived HTML for the sandboxed frame; other formats are not rendered, only downloaded."""
     snap, _src, body, _q = _snapshot(request)
     if sniff_format(body, snap.content_type) != "html":
@@ -81,7 +81,7 @@ async def snapshot_raw(request: Request) -> Response:
 
 
 @guard("read")
-async def snapshot_original(request: Request) -> Response:
+def snapshot_original(request: Request) -> Response:
     """The archived bytes as a file to save (never rendered by the app's origin)."""
     snap, src, body, _q = _snapshot(request)
     fmt = sniff_format(body, snap.content_type)

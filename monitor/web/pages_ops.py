@@ -19,7 +19,7 @@ from monitor.schedule import ScheduleError, cron
 from monitor.source_health import source_problem
 from monitor.web.accounts import ROLES, AccountError, add_user, list_users, remove_user
 from monitor.web.app import workspace
-from monitor.web.auth import current_user, guard
+from monitor.web.auth import current_user, guard, posted
 from storage.models import CrawlRun, Source
 
 # Where accepted proposals go when the config names no extra registry file.
@@ -27,7 +27,7 @@ DEFAULT_USER_REGISTRY = "policywatch-sources.toml"
 
 
 @guard("read")
-async def health_page(request: Request) -> Response:
+def health_page(request: Request) -> Response:
     ws = workspace(request)
     show_all = request.query_params.get("all") == "1"
     rows = []
@@ -46,7 +46,7 @@ def _accept_target(request: Request) -> Path:
 
 
 @guard("read")
-async def proposals_page(request: Request) -> Response:
+def proposals_page(request: Request) -> Response:
     ws = workspace(request)
     with ws.db.session() as s:
         proposed = stored_proposals(s, "proposed")
@@ -62,9 +62,9 @@ async def proposals_page(request: Request) -> Response:
 
 
 @guard("operate")
-async def decide_proposal(request: Request) -> Response:
+def decide_proposal(request: Request) -> Response:
     ws = workspace(request)
-    form = await request.form()
+    form = posted(request)
     key, decision = str(form.get("proposal") or ""), str(form.get("decision") or "")
     if decision not in ("accept", "reject"):
         raise HTTPException(400, "Choose accept or reject.")
@@ -98,7 +98,7 @@ def _stored_jobs(ws: Any) -> dict[str, datetime | None]:
 
 
 @guard("read")
-async def schedule_page(request: Request) -> Response:
+def schedule_page(request: Request) -> Response:
     ws = workspace(request)
     settings = ws.config.schedule
     now = datetime.now(UTC)
@@ -129,7 +129,7 @@ async def schedule_page(request: Request) -> Response:
 
 
 @guard("admin")
-async def users_page(request: Request) -> Response:
+def users_page(request: Request) -> Response:
     ws = workspace(request)
     with ws.db.session() as s:
         users = list_users(s)
@@ -143,9 +143,9 @@ async def users_page(request: Request) -> Response:
 
 
 @guard("admin")
-async def change_users(request: Request) -> Response:
+def change_users(request: Request) -> Response:
     ws = workspace(request)
-    form = await request.form()
+    form = posted(request)
     action, name = str(form.get("action") or ""), str(form.get("name") or "").strip()
     me = current_user(request)
     try:

@@ -17,7 +17,7 @@ from monitor.web.auth import guard
 
 
 @guard("read")
-async def publication_page(request: Request) -> Response:
+def publication_page(request: Request) -> Response:
     ws = workspace(request)
     now = datetime.now(UTC)
     since = now - REPORT_WINDOW

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from monitor.web.app import workspace
-from monitor.web.auth import current_user, guard
+from monitor.web.auth import current_user, guard, posted
 from monitor.web.change_page import load_change_page
 from monitor.web.queue import Filters, choices, next_in_queue, run_queue
 from storage.models import ChangeEventRecord
@@ -28,7 +28,7 @@ def _filters_from_form(value: str) -> Filters:
 
 
 @guard("read")
-async def queue_page(request: Request) -> Response:
+def queue_page(request: Request) -> Response:
     ws = workspace(request)
     f = Filters.from_query(request.query_params)
     with ws.db.session() as s:
@@ -46,7 +46,7 @@ async def queue_page(request: Request) -> Response:
 
 
 @guard("read")
-async def change_page(request: Request) -> Response:
+def change_page(request: Request) -> Response:
     ws = workspace(request)
     event_id = request.path_params["event_id"]
     f = Filters.from_query(request.query_params)
@@ -73,10 +73,10 @@ def _text(value: object) -> str | None:
 
 
 @guard("review")
-async def review(request: Request) -> Response:
+def review(request: Request) -> Response:
     ws = workspace(request)
     event_id = request.path_params["event_id"]
-    form = await request.form()
+    form = posted(request)
     action = str(form.get("verdict") or "")
     if action not in ACTIONS:
         raise HTTPException(400, "Choose confirm, dismiss, reopen or save.")
@@ -107,9 +107,9 @@ async def review(request: Request) -> Response:
 
 
 @guard("review")
-async def bulk_review(request: Request) -> Response:
+def bulk_review(request: Request) -> Response:
     ws = workspace(request)
-    form = await request.form()
+    form = posted(request)
     action = str(form.get("verdict") or "")
     if action not in ("confirmed", "dismissed", "new"):
         raise HTTPException(400, "Choose confirm, dismiss or reopen for the selected changes.")
