@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import Text, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
 from crawler.extract.text import fold_unicode
 from storage.models import ChangeEventRecord, Source
 
+# Words the SQL prefilter may look for in the JSON text as they are (no escaping, no folding).
+_PLAIN = re.compile(r"^[a-z0-9]+$")
 STATUSES = ("new", "confirmed", "dismissed", "flapping")
 LIMIT = 200  # rows shown at once; the counts still cover every match
 
@@ -84,12 +87,19 @@ def _statement(f: Filters, with_status: bool) -> Any:
     return stmt
 
 
+def _fold(text: str) -> str:
+    """Lower case, single spaces, Unicode folded as the extractor compares text."""
+    if not text.isascii():  # the fold's regexes are the slow part: only where needed
+        text = fold_unicode(text)
+    return " ".join(text.lower().split())
+
+
 def _searchable(ev: ChangeEventRecord) -> str:
     parts = [ev.summary, ev.review_summary or "", ev.review_note or ""]
     for change in (ev.detail or {}).get("clause_changes") or []:
         parts += [str(change.get("before") or ""), str(change.get("after") or "")]
         parts.append(str(change.get("section") or ""))
-    return fold_unicode(" ".join(parts)).lower()
+    return _fold(" ".join(parts))
 
 
 def _matches(ev: ChangeEventRecord, words: list[str]) -> bool:
@@ -98,7 +108,7 @@ def _matches(ev: ChangeEventRecord, words: list[str]) -> bool:
 
 
 def _words(q: str) -> list[str]:
-    return fold_unicode(q).lower().split()
+    return _fold(q).split()
 
 
 # New significant changes first, then the rest; newest first within each.
@@ -117,22 +127,50 @@ class QueueResult:
     counts: dict[str, int]
 
 
+def _prefilter(stmt: Any, words: list[str]) -> Any:
+    """Narrow in SQL by plain words (any backend's LIKE over the JSON text finds them).
+
+    Only a superset: the exact, Unicode-folded match is then checked in Python.
+    """
+    fields = (
+        cast(ChangeEventRecord.detail, Text),
+        ChangeEventRecord.summary,
+        ChangeEventRecord.review_summary,
+        ChangeEventRecord.review_note,
+    )
+    for word in words:
+        if _PLAIN.match(word):
+            stmt = stmt.where(or_(*(col.ilike(f"%{word}%") for col in fields)))
+    return stmt
+
+
 def run_queue(session: Session, f: Filters) -> QueueResult:
     """The events matching ``f`` (at most LIMIT) and per-status counts ignoring ``f.status``.
 
-    Clause-text search runs in Python: the clause texts live in the event's JSON detail, which
-    SQLite and PostgreSQL search differently, and the queue is at most thousands of events.
+    Structured filters, counts and the limit run in SQL. Clause-text search is narrowed in SQL
+    and decided in Python: the texts live in each event's JSON detail, which SQLite and
+    PostgreSQL search differently, and the Unicode folding must match the extractor's.
     """
     words = _words(f.q)
-    counts: Counter[str] = Counter()
-    rows = []
-    for ev, src in session.execute(_statement(f, with_status=False).order_by(*_ORDER)):
-        if words and not _matches(ev, words):
+    base = _statement(f, with_status=False)
+    if not words:
+        counted = base.with_only_columns(ChangeEventRecord.review_status, func.count()).group_by(
+            ChangeEventRecord.review_status
+        )
+        counts = {status: n for status, n in session.execute(counted)}
+        stmt = _statement(f, with_status=True).order_by(*_ORDER).limit(LIMIT)
+        rows = [(ev, src) for ev, src in session.execute(stmt)]
+        total = counts.get(f.status, 0) if f.status else sum(counts.values())
+        return QueueResult(rows=rows, total=total, counts=counts)
+    tally: Counter[str] = Counter()
+    found = []
+    for ev, src in session.execute(_prefilter(base, words).order_by(*_ORDER)):
+        if not _matches(ev, words):
             continue
-        counts[ev.review_status] += 1
+        tally[ev.review_status] += 1
         if not f.status or ev.review_status == f.status:
-            rows.append((ev, src))
-    return QueueResult(rows=rows[:LIMIT], total=len(rows), counts=dict(counts))
+            found.append((ev, src))
+    return QueueResult(rows=found[:LIMIT], total=len(found), counts=dict(tally))
 
 
 def next_in_queue(session: Session, f: Filters, after_id: int) -> int | None:
