@@ -61,7 +61,12 @@ def publish(cfg: Config) -> Path | None:
     db = Database(cfg.db_url)
     try:
         with db.session() as session:
-            result = publish_site(session, Path(cfg.publish.out_dir), cfg.publish.base_url)
+            result = publish_site(
+                session,
+                Path(cfg.publish.out_dir),
+                cfg.publish.base_url,
+                require_review=cfg.publish.require_review,
+            )
     finally:
         db.dispose()
     return result.index

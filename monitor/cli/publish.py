@@ -53,7 +53,12 @@ def publish(
     db = ctx.database()
     try:
         with db.session() as session:
-            result = publish_site(session, target, base_url or settings.base_url)
+            result = publish_site(
+                session,
+                target,
+                base_url or settings.base_url,
+                require_review=settings.require_review,
+            )
     except BaseUrlError as exc:
         _fail(str(exc))
         return

@@ -2,7 +2,8 @@
 
 Everything that decides "is this change published, and what does it say" lives in
 ``published_changes``. Readers see only changes an analyst confirmed; an analyst's reviewed
-summary (``change_events.review_summary``, when the column exists) wins over the generated one.
+summary (``change_events.review_summary``, set in the review workspace) wins over the generated
+one.
 """
 
 from __future__ import annotations
@@ -80,8 +81,7 @@ def _review_summaries(session: Session, ids: list[int]) -> dict[int, str | None]
     for i in range(0, len(ids), _CHUNK):
         stmt = select(ChangeEventRecord).where(ChangeEventRecord.id.in_(ids[i : i + _CHUNK]))
         for rec in session.scalars(stmt):
-            # The column is added by the review workspace; older schemas have no such attribute.
-            out[rec.id] = getattr(rec, "review_summary", None)
+            out[rec.id] = rec.review_summary  # an analyst's wording, from the review workspace
     return out
 
 
