@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from .drugs import codes_in, drug_for_codes, drugs_in, first_drug, mentions_drug
+from .legend import document_legend, is_legend, status_stance
 from .model import Block, Clause, Drug
 from .sections import CONTEXT, classify_heading, section_kind
 from .stance import classify, is_negative
@@ -105,6 +106,8 @@ class _State:
     # stance; classified only when a listing needs it (most paragraphs are never asked).
     preamble_texts: list[str] = field(default_factory=list)
     footnotes: dict[str, _Statement] = field(default_factory=dict)
+    # The document's status-code legend ("P = Preferred"), read on the first table row.
+    legend: dict[str, str] | None = None
     out: list[Clause] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
 
@@ -331,6 +334,8 @@ def _drugless_paragraph(st: _State, block: Block, text: str) -> None:
                     # "Approve for 6 months if the patient meets ALL of the following:"
                     st.gov = ctx
                     return
+    if is_legend(text):
+        return  # a key of status codes states no stance of its own
     st.preamble_texts.append(text)
     if introduces:
         st.gov = None  # it introduces a list of its own
@@ -498,10 +503,13 @@ def _requirement_column(header: str) -> str | None:
 def _row_stance(
     st: _State, blocks: list[Block], index: int, cells: list[str], col: int, header: str
 ) -> str | None:
-    """Status cell, then the drug cell, then its column header, then the table preamble."""
+    """Status cell (read through the document's legend), then the drug cell, then its column
+    header, then the table preamble."""
+    if st.legend is None:
+        st.legend = document_legend(b.text for b in blocks if b.kind != "heading")
     for i, cell in enumerate(cells):
         if i != col and cell and len(cell) <= 60 and not drugs_in(cell):
-            stance = classify(cell)
+            stance = status_stance(cell, st.legend)
             if stance:
                 return stance
     for text in (cells[col], header):
