@@ -14,45 +14,42 @@ from collections.abc import Iterable
 
 from .stance import classify
 
-# One "CODE = meaning" pair. Codes are short upper-case abbreviations, Y/N or a footnote
-# symbol; "=" or ":" or a dash separates them from a meaning made of words.
-_CODE = r"(?:[A-Z]{1,3}\d?|[*†‡§¶#^])"
-_PAIR_RE = re.compile(
-    rf"(?<![\w*†‡§¶#^])({_CODE})\s*(=|:|–|—|-)\s*([A-Za-z][A-Za-z/()' -]*?)\s*"
-    rf"(?=[,;|•]|\s{{2,}}|$|\s+{_CODE}\s*(?:=|:|–|—|-)\s)"
+# Where a "CODE = meaning" pair starts: at the start of the line or after a separator. Codes
+# are short upper-case abbreviations ("P", "NP", "C-PA", "PA2"), Y/N or a footnote symbol;
+# "=", ":" or a dash joins them to a meaning that starts with a word.
+_CODE = r"(?:[A-Z]{1,3}(?:[-/][A-Z]{1,3})?\d?|[*†‡§¶#^])"
+_PAIR_START_RE = re.compile(
+    rf"(?:^|(?<=[,;|•])\s*|\s{{2,}}|\s(?=[A-Z*†‡§¶#^]))({_CODE})\s*(=|:|–|—|-)\s*(?=[A-Za-z(])"
 )
 _PREFIX_RE = re.compile(
     r"^\s*(?:legend|key|status (?:key|codes?)|abbreviations?|codes?|table key|pdl key)"
     r"\s*[:\-–]?\s*",
     re.I,
 )
-_SEPARATORS_RE = re.compile(r"[\s,;|•.]*")
 
 
 def legend_pairs(text: str) -> dict[str, str] | None:
     """The code → meaning pairs of a legend line, or None when the line is not a legend.
 
     The whole line must be pairs (after an optional "Legend:" / "Key:" prefix): two or more,
-    or a single one joined by "=" ("PA = prior authorization required"). "Policy Number:
-    2026X1" or a sentence with a colon is not a legend.
+    or a single one joined by "=" ("PA = prior authorization required"). A meaning runs to
+    the next pair, so it may hold commas ("EX = Plan exclusion, not covered"). "Policy
+    Number: 2026X1" or a sentence with a colon is not a legend.
     """
     if len(text) > 400 or not any(sep in text for sep in "=:–—-"):
         return None
-    body = _PREFIX_RE.sub("", text, count=1)
+    body = _PREFIX_RE.sub("", text, count=1).strip()
+    starts = list(_PAIR_START_RE.finditer(body))
+    if not starts or starts[0].start(1) != 0:
+        return None
     pairs: dict[str, str] = {}
     equals = 0
-    pos = 0
-    for m in _PAIR_RE.finditer(body):
-        if not _SEPARATORS_RE.fullmatch(body, pos, m.start()):
+    for m, nxt in zip(starts, [*starts[1:], None], strict=True):
+        meaning = body[m.end() : nxt.start() if nxt else len(body)].strip(" ,;|•.")
+        if not meaning or len(meaning) > 80:
             return None
-        code, sep, meaning = m.group(1), m.group(2), m.group(3).strip(" -")
-        if not meaning:
-            return None
-        pairs[code] = meaning
-        equals += sep == "="
-        pos = m.end()
-    if not pairs or not _SEPARATORS_RE.fullmatch(body, pos):
-        return None
+        pairs.setdefault(m.group(1), meaning)
+        equals += m.group(2) == "="
     if len(pairs) == 1 and not equals:
         return None
     return pairs
@@ -90,15 +87,24 @@ def read_status(cell: str, legend: dict[str, str]) -> str:
     return ", ".join(legend.get(t, t) for t in tokens)
 
 
-# Bare status labels that the sentence-level stance rules do not read on their own.
-_BARE_LABELS = {"covered": "covered", "covered benefit": "covered", "formulary": "covered"}
+# Legends define codes with noun phrases ("Covered with prior authorization", "Step therapy
+# applies") that the sentence rules need not read; these label rules apply only to a meaning
+# the rule table left unread, in this order.
+_LABELS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(?:no|not|without)\b", re.I), ""),  # negated labels: leave unread
+    (re.compile(r"\bprior (?:auth|approval)|\bPA\b|\bpre-?cert", re.I), "prior_authorization"),
+    (re.compile(r"\bstep\b", re.I), "step_therapy"),
+    (re.compile(r"^\s*(?:covered|formulary|on formulary|covered benefit)\b", re.I), "covered"),
+)
 
 
 def status_stance(cell: str, legend: dict[str, str]) -> str | None:
     """The stance of a status cell, its codes read through ``legend``: the stance rule table
-    decides, the legend only translates."""
+    decides, then (for a code's meaning only) the label rules above."""
     text = read_status(cell, legend)
     stance = classify(text)
     if stance is None and text != cell:
-        stance = _BARE_LABELS.get(text.strip().lower())
+        for pattern, label in _LABELS:
+            if pattern.search(text):
+                return label or None
     return stance

@@ -338,10 +338,9 @@ def _build_one(
 
 def _starts_row(cells: list[str], last: list[str]) -> bool:
     """Without extra space between rows, a first-column cell starts a row unless the first
-    column's text before it is unfinished or this one continues it in lower case."""
-    if not cells[0]:
-        return False
-    return not (cells[0][:1].islower() or _CONTINUED_RE.search(last[0]))
+    column's text before it is unfinished ("…, ", "… and"). Case proves nothing: PDLs write
+    generic names in lower case."""
+    return bool(cells[0]) and not _CONTINUED_RE.search(last[0])
 
 
 def _join(a: str, b: str) -> str:
