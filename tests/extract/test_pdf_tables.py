@@ -138,9 +138,9 @@ def test_pdfs_without_tables_keep_their_blocks() -> None:
     """Criteria lists with markers set apart from their text are not tables."""
     for name in ("bare_numbered_list.pdf", "uhc_style_drug_policy.pdf"):
         ext = extract((FIXTURES / name).read_bytes(), "application/pdf")
-        assert all(
-            any(ch.isdigit() for ch in b.cells[0]) for b in rows(ext)
-        ), "only code-table rows are rows"
+        assert all(any(ch.isdigit() for ch in b.cells[0]) for b in rows(ext)), (
+            "only code-table rows are rows"
+        )
         assert any(b.kind == "list_item" for b in ext.blocks)
 
 
