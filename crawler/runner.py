@@ -218,6 +218,7 @@ class _ProgressBar:
     def stop(self) -> None:
         self.progress.stop()
 
+
 @dataclass
 class SpiderRun:
     items: list[Any] = field(default_factory=list)

@@ -28,6 +28,12 @@ _PREFIX_RE = re.compile(
 )
 
 
+def _may_be_legend(text: str) -> bool:
+    """A pre-check in C string search: most lines hold none of the separators (a hyphen
+    inside a word, as in "extended-release", is not one)."""
+    return "=" in text or ":" in text or " -" in text or "- " in text or "–" in text or "—" in text
+
+
 def legend_pairs(text: str) -> dict[str, str] | None:
     """The code → meaning pairs of a legend line, or None when the line is not a legend.
 
@@ -36,7 +42,7 @@ def legend_pairs(text: str) -> dict[str, str] | None:
     the next pair, so it may hold commas ("EX = Plan exclusion, not covered"). "Policy
     Number: 2026X1" or a sentence with a colon is not a legend.
     """
-    if len(text) > 400 or not any(sep in text for sep in "=:–—-"):
+    if len(text) > 400 or not _may_be_legend(text):
         return None
     body = _PREFIX_RE.sub("", text, count=1).strip()
     starts = list(_PAIR_START_RE.finditer(body))
@@ -64,7 +70,7 @@ def document_legend(texts: Iterable[str]) -> dict[str, str]:
     """All legend pairs of a document (later lines do not override earlier ones)."""
     legend: dict[str, str] = {}
     for text in texts:
-        if "=" not in text and ":" not in text and "-" not in text and "–" not in text:
+        if not _may_be_legend(text):
             continue
         pairs = legend_pairs(text)
         if pairs:

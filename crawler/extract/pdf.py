@@ -14,7 +14,6 @@ import re
 from collections import Counter
 from ctypes import byref, c_double, c_int, create_string_buffer
 from dataclasses import dataclass
-from itertools import pairwise
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -149,6 +148,7 @@ def read_lines(body: bytes) -> tuple[list[_Line], int]:
 
 
 _L, _T, _R, _B = c_double(), c_double(), c_double(), c_double()
+_LTRB = (byref(_L), byref(_T), byref(_R), byref(_B))  # made once: byref per call shows
 
 
 def _fragments(
@@ -156,22 +156,40 @@ def _fragments(
 ) -> list[tuple[float, float, str]] | None:
     """Split a line at column-wide gaps between its ``runs`` text rectangles (the rectangles
     of the last ``FPDFText_CountRects`` call); None when no gap is that wide."""
+    get_rect = pdfium_c.FPDFText_GetRect
+    pl, pt, pr, pb = _LTRB
     rects: list[tuple[float, float]] = []
-    mids: list[float] = []
-    for k in range(runs):
-        pdfium_c.FPDFText_GetRect(raw, k, _L, _T, _R, _B)
-        rects.append((_L.value, _R.value))
-        mids.append((_T.value + _B.value) / 2)
     gap = max(GAP_MIN, GAP_EM * size)
-    if not any(b[0] - a[1] >= gap for a, b in pairwise(rects)):
+    wide = False
+    right = -1e9
+    for k in range(runs):
+        get_rect(raw, k, pl, pt, pr, pb)
+        x0 = _L.value
+        rects.append((x0, _R.value))
+        wide = wide or (k > 0 and x0 - right >= gap)
+        right = _R.value
+    if not wide:
         return None
+    # Where each wide-gap run starts in the text: at a space (pdfium writes one between
+    # text objects), found by binary search on the left edges of the characters after the
+    # spaces, which grow along the line (a handful of char-box calls, not a page scan).
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
     starts = [0]
     for k in range(1, runs):
-        if rects[k][0] - rects[k - 1][1] >= gap:
-            index = pdfium_c.FPDFText_GetCharIndexAtPos(raw, rects[k][0] + 0.5, mids[k], 1.0, 1.0)
-            starts.append(index - offset if index >= 0 else -1)
-        else:
-            starts.append(-1)
+        at = -1
+        if rects[k][0] - rects[k - 1][1] >= gap and spaces:
+            edge = rects[k][0] - 1.0
+            lo, hi = 0, len(spaces)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                pdfium_c.FPDFText_GetCharBox(raw, offset + spaces[mid] + 1, pl, pr, pb, pt)
+                if _L.value >= edge:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            if lo < len(spaces):
+                at = spaces[lo] + 1
+        starts.append(at)
     return split_gaps(text, rects, starts, size)
 
 

@@ -17,6 +17,7 @@ line.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -161,7 +162,7 @@ def _inside(ln: Line, page: int, bottom: float, top: float, size: float) -> bool
     return ln.page == page and bottom <= ln.base <= top and abs(ln.size - size) <= 1.6
 
 
-@dataclass
+@dataclass(slots=True)
 class _Frag:
     x0: float
     x1: float
@@ -210,37 +211,36 @@ def _segments(glines: list[list[_Frag]]) -> list[list[list[_Frag]]]:
     merge two columns of the lines above, or a bold header line after rows (two tables one
     below the other)."""
     segments: list[list[list[_Frag]]] = [[]]
-    spans: list[tuple[float, float]] = []
     cols: list[tuple[float, float]] = []
+    multi = 0
     for g in glines:
         seg = segments[-1]
         if len(g) > 1:
             mine = [(f.x0, f.x1) for f in g]
-            merged = _merge_spans(spans + mine)
-            multi = sum(len(x) > 1 for x in seg)
+            merged = _merge_spans(cols + mine)
             header_again = (
                 multi >= 2 and all(f.bold for f in g) and not all(f.bold for f in seg[-1])
             )
             if (len(cols) >= 2 and len(merged) < len(cols)) or header_again:
                 segments.append([])
                 seg = segments[-1]
-                spans, merged = [], _merge_spans(mine)
-            spans += mine
+                merged, multi = _merge_spans(mine), 0
             cols = merged
+            multi += 1
         seg.append(g)
     return [seg for seg in segments if seg]
 
 
-def _column_of(f: _Frag, cols: list[tuple[float, float]]) -> int | None:
-    """The one column a fragment lies in; None when it spans several (a caption, a title)."""
-    hits = [i for i, (a, b) in enumerate(cols) if f.x0 < b + 2 and f.x1 > a - 2]
-    if len(hits) == 1:
-        return hits[0]
-    if not hits:
-        # In the white space between bands: the nearest band to the left.
-        left = [i for i, (a, _) in enumerate(cols) if a <= f.x0]
-        return left[-1] if left else 0
-    return None
+def _column_of(f: _Frag, cols: list[tuple[float, float]], starts: list[float]) -> int | None:
+    """The one column a fragment lies in (or, in the white space between bands, the nearest
+    band to its left); None when it spans several (a caption, a title). ``starts`` are the
+    bands' left edges less 2 points of tolerance."""
+    i = bisect_left(starts, f.x1) - 1  # the last band that starts left of the fragment's end
+    if i < 0:
+        return 0
+    if i > 0 and cols[i][1] + 2 > f.x0 and cols[i - 1][1] + 2 > f.x0:
+        return None
+    return i
 
 
 def _is_header(cells: list[str], bold: bool) -> bool:
@@ -278,11 +278,12 @@ def _build_one(
         return None
     size = min(f.size for g in glines for f in g)
     placed: list[tuple[list[str], bool, float] | None] = []
+    starts = [a - 2 for a, _ in cols]
     for g in glines:
         cells = [""] * len(cols)
         ok = True
         for f in g:
-            c = _column_of(f, cols)
+            c = _column_of(f, cols, starts)
             if c is None:
                 ok = False
                 break
