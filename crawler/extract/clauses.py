@@ -506,7 +506,7 @@ def _row_stance(
     """Status cell (read through the document's legend), then the drug cell, then its column
     header, then the table preamble."""
     if st.legend is None:
-        st.legend = document_legend(b.text for b in blocks if b.kind != "heading")
+        st.legend = document_legend(b.text for b in blocks)
     for i, cell in enumerate(cells):
         if i != col and cell and len(cell) <= 60 and not drugs_in(cell):
             stance = status_stance(cell, st.legend)

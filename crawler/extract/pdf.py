@@ -263,12 +263,15 @@ def blocks_from_pdf(body: bytes) -> tuple[list[Block], int, str]:
     lines = _join_lone_bullets(_drop_running(lines, pages))
     if not lines:
         return [], pages, ""
-    body_size = Counter(ln.size for ln in lines).most_common(1)[0][0]
-    right = Counter(round(ln.x1 / 6) * 6 for ln in lines if ln.size == body_size)
-    right_edge = max((x for x, n in right.items() if n >= 2), default=max(ln.x1 for ln in lines))
     text = "\n".join([ln.text for ln in lines])
-    vocab = _Vocabulary(text)
     items = find_tables(lines)
+    # Body text is what is left outside tables: in a drug list, the (smaller) cell text is
+    # the most common size, and measured with it every paragraph would look like a heading.
+    prose = [ln for ln in items if isinstance(ln, _Line)] or lines
+    body_size = Counter(ln.size for ln in prose).most_common(1)[0][0]
+    right = Counter(round(ln.x1 / 6) * 6 for ln in prose if ln.size == body_size)
+    right_edge = max((x for x, n in right.items() if n >= 2), default=max(ln.x1 for ln in prose))
+    vocab = _Vocabulary(text)
     return _assemble(items, body_size, right_edge, vocab), pages, text
 
 
