@@ -37,7 +37,7 @@ _MAX_INNER_LINES = 4  # lines without evidence that may sit between two evidence
 
 # List markers drawn apart from their text ("•", "1.", "(a)", a bare "1"): an indent, not a cell.
 _MARKER_RE = re.compile(
-    r"^\s*(?:[•·▪◦●○■□➢►–\-]|\(?\d{1,2}[.)]?|\(?[A-Za-z][.)]|\(?[ivx]{1,4}[.)])$"
+    r"^\s*(?:[•·▪◦●○■□➢►–\-*o]|\(?\d{1,2}[.)]?|\(?[A-Za-z][.)]|\(?[ivx]{1,4}[.)])$"
 )
 _HEADER_WORD_RE = re.compile(
     r"\b(?:drug|drugs|product|products|name|medication|agent|status|tier|pa|prior auth\w*|"
@@ -327,6 +327,8 @@ def _build_one(
                     last[k] = _join(last[k], text)
             rows[-1] = (last, rows[-1][1] and bold)
         prev = item
+    if _text_columns(cols, rows):
+        return None
     for k, (cells, bold) in enumerate(rows):
         cells = [clean(c) for c in cells]
         if k == 0 and _is_header(cells, bold):
@@ -335,6 +337,18 @@ def _build_one(
         legend = is_legend(" | ".join(c for c in cells if c))
         table.rows.append(TableRow(cells, table.header, group, legend))
     return [*out, *tail]
+
+
+def _text_columns(cols: list[tuple[float, float]], rows: list[tuple[list[str], bool]]) -> bool:
+    """Two wide bands of running prose side by side: a two-column page layout, not a table
+    (a table has at least one column of short cells: names, codes, statuses)."""
+    if len(cols) != 2 or any(b - a < 150 for a, b in cols):
+        return False
+    for k in (0, 1):
+        texts = [r[0][k] for r in rows if r[0][k]]
+        if not texts or sum(map(len, texts)) / len(texts) < 60:
+            return False
+    return True
 
 
 def _starts_row(cells: list[str], last: list[str]) -> bool:
@@ -417,7 +431,7 @@ def _merge_continued(items: list[Table | L]) -> list[Table | L]:
             out.extend(between)
             out.append(item)
             last, between = item, []
-        elif last is not None and is_legend(item.text):
+        elif last is not None and (is_legend(item.text) or _carry_over(item, last)):
             between.append(item)
         else:
             out.extend(between)
@@ -427,10 +441,23 @@ def _merge_continued(items: list[Table | L]) -> list[Table | L]:
     return out
 
 
+_CONTINUED_CAPTION_RE = re.compile(r"\bcontinued\b|\(cont(?:'d|\.)?\)", re.I)
+
+
+def _carry_over(ln: Line, table: Table) -> bool:
+    """A short line at the top of the next page that announces the table goes on
+    ("Antidepressants (continued)")."""
+    return (
+        ln.page == table.last_page + 1
+        and len(ln.text) <= 80
+        and bool(_CONTINUED_CAPTION_RE.search(ln.text))
+    )
+
+
 def _continues(a: Table, b: Table, between: Sequence[Line]) -> bool:
     if b.page != a.last_page + 1 or len(a.columns) != len(b.columns):
         return False
-    if any(ln.page == b.page for ln in between):
+    if any(ln.page == b.page and not _CONTINUED_CAPTION_RE.search(ln.text) for ln in between):
         return False  # text at the top of the new page before it: a different table
     return all(
         abs(ca[0] - cb[0]) <= 12 or abs(ca[1] - cb[1]) <= 12
