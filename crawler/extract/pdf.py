@@ -270,7 +270,10 @@ def blocks_from_pdf(body: bytes) -> tuple[list[Block], int, str]:
     prose = [ln for ln in items if isinstance(ln, _Line)] or lines
     body_size = Counter(ln.size for ln in prose).most_common(1)[0][0]
     right = Counter(round(ln.x1 / 6) * 6 for ln in prose if ln.size == body_size)
-    right_edge = max((x for x, n in right.items() if n >= 2), default=max(ln.x1 for ln in prose))
+    widest = max(ln.x1 for ln in prose)
+    # The text's right margin: the furthest edge that several lines reach. With little prose
+    # (a drug list), two short lines that happen to end together are not a margin.
+    right_edge = max((x for x, n in right.items() if n >= 2 and x >= widest * 0.8), default=widest)
     vocab = _Vocabulary(text)
     return _assemble(items, body_size, right_edge, vocab), pages, text
 

@@ -103,6 +103,21 @@ def test_pa_list_rows_over_pages_without_repeated_header() -> None:
     assert not any(b.text.startswith("Y = ") for b in table)
 
 
+def test_continued_caption_does_not_break_the_table() -> None:
+    ext = read("pa_list_continued.pdf")
+    table = rows(ext)
+    assert len(table) == 112
+    assert {b.group for b in table} == {table[0].group}
+    assert all(b.columns == PA_HEADER for b in table)
+    assert stances(ext) == stances(read("pa_list_v1.pdf"))
+
+
+def test_facts_above_a_table_stay_apart() -> None:
+    """Little prose around a big table: two short label lines are not one wrapped line."""
+    ext = read("pa_list_v1.pdf")
+    assert (ext.policy_number, ext.effective_date) == ("MB-PA-044", "2026-09-01")
+
+
 def test_row_removed_from_pa_list_is_reported_removed() -> None:
     before, after = read("pa_list_v1.pdf"), read("pa_list_v2.pdf")
     assert "esketamine" not in {c.drug for c in after.clauses}
