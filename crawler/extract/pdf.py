@@ -170,26 +170,42 @@ def _fragments(
         right = _R.value
     if not wide:
         return None
-    # Where each wide-gap run starts in the text: at a space (pdfium writes one between
-    # text objects), found by binary search on the left edges of the characters after the
-    # spaces, which grow along the line (a handful of char-box calls, not a page scan).
-    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    # Where each wide-gap run starts in the text: right after a space (pdfium writes one
+    # between text objects). Guess the space from the run's left edge in proportion to the
+    # line's width, then walk to the right one: usually two char-box calls, where
+    # FPDFText_GetCharIndexAtPos would scan the whole page.
+    spaces = []
+    at = text.find(" ")
+    while at >= 0:
+        spaces.append(at)
+        at = text.find(" ", at + 1)
     starts = [0]
+    if not spaces:
+        return None
+    x0, width = rects[0][0], max(1.0, rects[-1][1] - rects[0][0])
+    char_box = pdfium_c.FPDFText_GetCharBox
+
+    def left_of(space: int) -> float:
+        # Left edge of the character after the space with index ``space`` in ``spaces``.
+        char_box(raw, offset + spaces[space] + 1, pl, pr, pb, pt)
+        return _L.value
+
     for k in range(1, runs):
-        at = -1
-        if rects[k][0] - rects[k - 1][1] >= gap and spaces:
-            edge = rects[k][0] - 1.0
-            lo, hi = 0, len(spaces)
-            while lo < hi:
-                mid = (lo + hi) // 2
-                pdfium_c.FPDFText_GetCharBox(raw, offset + spaces[mid] + 1, pl, pr, pb, pt)
-                if _L.value >= edge:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            if lo < len(spaces):
-                at = spaces[lo] + 1
-        starts.append(at)
+        edge = rects[k][0] - 1.0
+        if edge + 1.0 - rects[k - 1][1] < gap:
+            starts.append(-1)
+            continue
+        guess = int((edge - x0) / width * len(text))
+        i = min(range(len(spaces)), key=lambda j: abs(spaces[j] - guess))
+        # The first space whose next character starts at or right of the edge.
+        if left_of(i) >= edge:
+            while i > 0 and left_of(i - 1) >= edge:
+                i -= 1
+        else:
+            while i + 1 < len(spaces) and left_of(i + 1) < edge:
+                i += 1
+            i += 1
+        starts.append(spaces[i] + 1 if i < len(spaces) else -1)
     return split_gaps(text, rects, starts, size)
 
 

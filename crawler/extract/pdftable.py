@@ -216,11 +216,21 @@ def _segments(glines: list[list[_Frag]]) -> list[list[list[_Frag]]]:
     for g in glines:
         seg = segments[-1]
         if len(g) > 1:
-            mine = [(f.x0, f.x1) for f in g]
-            merged = _merge_spans(cols + mine)
             header_again = (
                 multi >= 2 and all(f.bold for f in g) and not all(f.bold for f in seg[-1])
             )
+            if not header_again and len(g) == len(cols):
+                # The common case, a full row: each cell widens its own band.
+                merged = [
+                    (min(a, f.x0), max(b, f.x1)) for f, (a, b) in zip(g, cols, strict=True)
+                ]
+                if all(x[1] + 2 < y[0] for x, y in pairwise(merged)):
+                    cols = merged
+                    multi += 1
+                    seg.append(g)
+                    continue
+            mine = [(f.x0, f.x1) for f in g]
+            merged = _merge_spans(cols + mine)
             if (len(cols) >= 2 and len(merged) < len(cols)) or header_again:
                 segments.append([])
                 seg = segments[-1]
