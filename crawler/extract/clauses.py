@@ -227,6 +227,8 @@ def _statement(st: _State, block: Block, sentence: str) -> _Statement | None:
 
 
 def _on_paragraph(st: _State, block: Block) -> None:
+    if is_legend(block.text):
+        return  # a key of status codes ("PA = prior authorization, see Spravato criteria")
     marker = footnote_marker(block.text[:4]) if block.text[:1] in "*†‡§¶" else None
     owner = st.footnotes.get(marker) if marker else None
     if owner is None and not mentions_drug(block.text):
@@ -334,8 +336,6 @@ def _drugless_paragraph(st: _State, block: Block, text: str) -> None:
                     # "Approve for 6 months if the patient meets ALL of the following:"
                     st.gov = ctx
                     return
-    if is_legend(text):
-        return  # a key of status codes states no stance of its own
     st.preamble_texts.append(text)
     if introduces:
         st.gov = None  # it introduces a list of its own
@@ -506,7 +506,7 @@ def _row_stance(
     """Status cell (read through the document's legend), then the drug cell, then its column
     header, then the table preamble."""
     if st.legend is None:
-        st.legend = document_legend(b.text for b in blocks)
+        st.legend = document_legend(blocks)
     for i, cell in enumerate(cells):
         if i != col and cell and len(cell) <= 60 and not drugs_in(cell):
             stance = status_stance(cell, st.legend)

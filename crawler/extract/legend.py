@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .model import Block
 from .stance import classify
 
 # Where a "CODE = meaning" pair starts: at the start of the line or after a separator. Codes
@@ -66,20 +67,34 @@ def is_legend(text: str) -> bool:
     return legend_pairs(text) is not None
 
 
-def document_legend(texts: Iterable[str]) -> dict[str, str]:
-    """All legend pairs of a document (later lines do not override earlier ones)."""
+_PARENS_RE = re.compile(r"\(([^()]{3,200})\)")
+
+
+def document_legend(blocks: Iterable[Block]) -> dict[str, str]:
+    """All legend pairs of a document (an earlier definition wins): legend lines, and keys
+    in parentheses in a line or a column header ("Status (P = preferred; NP = non-preferred)")."""
     legend: dict[str, str] = {}
-    for text in texts:
-        if not _may_be_legend(text):
-            continue
-        pairs = legend_pairs(text)
-        if pairs:
-            for code, meaning in pairs.items():
-                legend.setdefault(code, meaning)
+    seen_columns: set[int] = set()
+    for block in blocks:
+        texts = [block.text]
+        if block.columns and id(block.columns) not in seen_columns:
+            seen_columns.add(id(block.columns))  # rows of one table share the header list
+            texts += block.columns
+        for text in texts:
+            if not _may_be_legend(text):
+                continue
+            found = [legend_pairs(text)]
+            if "(" in text:
+                found += [legend_pairs(part) for part in _PARENS_RE.findall(text)]
+            for pairs in found:
+                for code, meaning in (pairs or {}).items():
+                    legend.setdefault(code, meaning)
     return legend
 
 
-_TOKEN_RE = re.compile(r"[^\s,;/|+]+")
+# Tokens of a status cell: words and codes ("C-PA", "NP"), and footnote symbols on their own
+# so that "P*" reads as "P" and "*".
+_TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*|[*†‡§¶#^]")
 
 
 def read_status(cell: str, legend: dict[str, str]) -> str:

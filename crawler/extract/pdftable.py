@@ -221,9 +221,7 @@ def _segments(glines: list[list[_Frag]]) -> list[list[list[_Frag]]]:
             )
             if not header_again and len(g) == len(cols):
                 # The common case, a full row: each cell widens its own band.
-                merged = [
-                    (min(a, f.x0), max(b, f.x1)) for f, (a, b) in zip(g, cols, strict=True)
-                ]
+                merged = [(min(a, f.x0), max(b, f.x1)) for f, (a, b) in zip(g, cols, strict=True)]
                 if all(x[1] + 2 < y[0] for x, y in pairwise(merged)):
                     cols = merged
                     multi += 1

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from crawler.extract import Extraction, extract
-from crawler.extract.legend import legend_pairs, status_stance
+from crawler.extract.legend import document_legend, legend_pairs, status_stance
 from crawler.extract.model import Block
 from monitor.diff import diff_versions
 
@@ -157,6 +157,29 @@ def test_pdfs_without_tables_keep_their_blocks() -> None:
             "only code-table rows are rows"
         )
         assert any(b.kind == "list_item" for b in ext.blocks)
+
+
+def test_legend_in_a_column_header_and_a_drug_naming_key_line() -> None:
+    columns = ["Product", "Status (P = preferred; NP = non-preferred)"]
+    blocks = [
+        Block("paragraph", "PA = Prior authorization required for Spravato and ketamine"),
+        Block("table_row", "Spravato nasal spray | NP", columns=columns, cells=["x", "NP"]),
+        Block("table_row", "sertraline tablet | P", columns=columns, cells=["y", "P"]),
+    ]
+    assert document_legend(blocks) == {
+        "PA": "Prior authorization required for Spravato and ketamine",
+        "P": "preferred",
+        "NP": "non-preferred",
+    }
+
+
+def test_key_line_naming_a_drug_is_not_a_clause() -> None:
+    body = (FIXTURES / "pdl_status_codes_legend.html").read_bytes()
+    body = body.replace(
+        b"PA = Prior authorization required", b"PA = Prior authorization required for Spravato"
+    )
+    texts = [c.text for c in extract(body, "text/html").clauses]
+    assert not any("PA = " in t for t in texts)
 
 
 CASES: dict[str, list[dict[str, Any]]] = load_cases("legend_cases.toml")
