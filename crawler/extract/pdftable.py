@@ -421,16 +421,23 @@ def _merge_continued(items: list[Table | L]) -> list[Table | L]:
     between: list[L] = []
     for item in items:
         if isinstance(item, Table):
-            if last is not None and _continues(last, item, between):
+            mapping = _continues(last, item, between) if last is not None else None
+            if last is not None and mapping is not None:
                 if item.header and item.header != last.header and last.header:
                     # A new header: a new table after all.
                     out.extend(between)
                     out.append(item)
                     last, between = item, []
                     continue
+                width = len(last.columns)
                 for row in item.rows:
                     row.group = last.group
                     row.columns = last.header
+                    if len(row.cells) != width:
+                        cells = [""] * width
+                        for k, text in zip(mapping, row.cells, strict=True):
+                            cells[k] = text
+                        row.cells = cells
                 last.rows.extend(item.rows)
                 last.last_page = item.last_page
                 out.extend(between)
@@ -462,12 +469,18 @@ def _carry_over(ln: Line, table: Table) -> bool:
     )
 
 
-def _continues(a: Table, b: Table, between: Sequence[Line]) -> bool:
-    if b.page != a.last_page + 1 or len(a.columns) != len(b.columns):
-        return False
+def _continues(a: Table, b: Table, between: Sequence[Line]) -> list[int] | None:
+    """For a table ``b`` that goes on with ``a`` over a page break, the column of ``a`` that
+    each of ``b``'s columns continues (a column empty on the new page has no band there);
+    None when ``b`` is a different table."""
+    if b.page != a.last_page + 1 or len(b.columns) > len(a.columns):
+        return None
     if any(ln.page == b.page and not _CONTINUED_CAPTION_RE.search(ln.text) for ln in between):
-        return False  # text at the top of the new page before it: a different table
-    return all(
-        abs(ca[0] - cb[0]) <= 12 or abs(ca[1] - cb[1]) <= 12
-        for ca, cb in zip(a.columns, b.columns, strict=True)
-    )
+        return None  # text at the top of the new page before it: a different table
+    mapping: list[int] = []
+    for x0, x1 in b.columns:
+        hits = [i for i, (p, q) in enumerate(a.columns) if x0 < q + 6 and x1 > p - 6]
+        if len(hits) != 1 or (mapping and hits[0] <= mapping[-1]):
+            return None
+        mapping.append(hits[0])
+    return mapping
