@@ -456,6 +456,10 @@ def _on_row(st: _State, blocks: list[Block], index: int) -> None:
     # coverage, unless another column of the row flags a requirement ("PA required: Yes").
     if flagged is None and _DESCRIPTION_COL_RE.match(header):
         return
+    if flagged is not None:
+        # On a drug list the formulary status is the row's stance; a PA/ST flag beside it
+        # would hide a move between preferred and non-preferred.
+        flagged = _formulary_status(st, blocks, cells, col) or flagged
     stance = flagged or _row_stance(st, blocks, index, cells, col, header)
     if stance is None:
         return
@@ -497,6 +501,18 @@ def _requirement_column(header: str) -> str | None:
         return "prior_authorization"
     if re.fullmatch(r"(?:st|step therapy)\??", low):
         return "step_therapy"
+    return None
+
+
+def _formulary_status(st: _State, blocks: list[Block], cells: list[str], col: int) -> str | None:
+    """Preferred or non-preferred, when a status cell of the row says so (legend read)."""
+    if st.legend is None:
+        st.legend = document_legend(blocks)
+    for i, cell in enumerate(cells):
+        if i != col and cell and len(cell) <= 60 and not drugs_in(cell):
+            stance = status_stance(cell, st.legend)
+            if stance in ("preferred", "non_preferred"):
+                return stance
     return None
 
 

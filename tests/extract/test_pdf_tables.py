@@ -157,6 +157,19 @@ def test_html_status_codes_read_through_the_legend() -> None:
     }
 
 
+def test_status_move_beside_a_pa_flag_is_a_stance_change() -> None:
+    """A "PA Req.: Y" flag that stays must not hide NP -> P in the status column."""
+    body = (FIXTURES / "pdl_status_codes_legend.html").read_bytes()
+    row = b"<td>Spravato (esketamine) nasal spray device</td><td>NP</td>"
+    assert row in body
+    before = extract(body, "text/html")
+    after = extract(body.replace(row, row.replace(b">NP<", b">P<")), "text/html")
+    events = diff_versions(before, after)
+    assert [(e.kind, e.drug, e.stance_after) for e in events] == [
+        ("stance_change", "esketamine", "preferred")
+    ]
+
+
 def test_pdfs_without_tables_keep_their_blocks() -> None:
     """Criteria lists with markers set apart from their text are not tables."""
     for name in ("bare_numbered_list.pdf", "uhc_style_drug_policy.pdf"):
