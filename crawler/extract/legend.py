@@ -71,15 +71,24 @@ _PARENS_RE = re.compile(r"\(([^()]{3,200})\)")
 
 
 def document_legend(blocks: Iterable[Block]) -> dict[str, str]:
-    """All legend pairs of a document (an earlier definition wins): legend lines, and keys
-    in parentheses in a line or a column header ("Status (P = preferred; NP = non-preferred)")."""
+    """All legend pairs of a document (an earlier definition wins): legend lines, keys in
+    parentheses in a line or a column header ("Status (P = preferred; NP = non-preferred)"),
+    and key tables (every row a code and its meaning: "P | Preferred")."""
     legend: dict[str, str] = {}
     seen_columns: set[int] = set()
+    tables: dict[int, list[tuple[str, str]] | None] = {}
     for block in blocks:
         texts = [block.text]
         if block.columns and id(block.columns) not in seen_columns:
             seen_columns.add(id(block.columns))  # rows of one table share the header list
             texts += block.columns
+        if block.kind == "table_row":
+            rows = tables.setdefault(block.group, [])
+            pair = _key_row(block.cells)
+            if rows is not None and pair is not None:
+                rows.append(pair)
+            else:
+                tables[block.group] = None  # one row that is not a key: not a key table
         for text in texts:
             if not _may_be_legend(text):
                 continue
@@ -89,7 +98,22 @@ def document_legend(blocks: Iterable[Block]) -> dict[str, str]:
             for pairs in found:
                 for code, meaning in (pairs or {}).items():
                     legend.setdefault(code, meaning)
+    for entries in tables.values():
+        if entries and len(entries) >= 2:
+            for code, meaning in entries:
+                legend.setdefault(code, meaning)
     return legend
+
+
+_CODE_RE = re.compile(_CODE)
+
+
+def _key_row(cells: list[str]) -> tuple[str, str] | None:
+    """(code, meaning) when a table row is one entry of a key table."""
+    filled = [c for c in cells if c]
+    if len(filled) != 2 or not _CODE_RE.fullmatch(filled[0]) or not filled[1][:1].isalpha():
+        return None
+    return filled[0], filled[1]
 
 
 # Tokens of a status cell: words and codes ("C-PA", "NP"), and footnote symbols on their own
