@@ -194,6 +194,21 @@ def test_legend_in_a_column_header_and_a_drug_naming_key_line() -> None:
     }
 
 
+def test_key_table_is_a_legend_but_a_drug_table_is_not() -> None:
+    key = ["Code", "Meaning"]
+    drugs = ["Drug", "Status"]
+    blocks = [
+        Block("table_row", "P | Preferred", columns=key, cells=["P", "Preferred"], group=1),
+        Block(
+            "table_row", "NP | Non-preferred", columns=key, cells=["NP", "Non-preferred"], group=1
+        ),
+        # Two-cell rows of another table: one row is not a code, so none of them is a key.
+        Block("table_row", "ST | Step", columns=drugs, cells=["ST", "Step therapy"], group=2),
+        Block("table_row", "x | NP", columns=drugs, cells=["sertraline tablet", "NP"], group=2),
+    ]
+    assert document_legend(blocks) == {"P": "Preferred", "NP": "Non-preferred"}
+
+
 def test_key_line_naming_a_drug_is_not_a_clause() -> None:
     body = (FIXTURES / "pdl_status_codes_legend.html").read_bytes()
     body = body.replace(
