@@ -11,6 +11,7 @@ or bottom band of most pages).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from ctypes import byref, c_double, c_int, create_string_buffer
 from dataclasses import dataclass
@@ -195,8 +196,7 @@ def _fragments(
         if edge + 1.0 - rects[k - 1][1] < gap:
             starts.append(-1)
             continue
-        guess = int((edge - x0) / width * len(text))
-        i = min(range(len(spaces)), key=lambda j: abs(spaces[j] - guess))
+        i = min(bisect_left(spaces, int((edge - x0) / width * len(text))), len(spaces) - 1)
         # The first space whose next character starts at or right of the edge.
         if left_of(i) >= edge:
             while i > 0 and left_of(i - 1) >= edge:
