@@ -218,7 +218,6 @@ class _ProgressBar:
     def stop(self) -> None:
         self.progress.stop()
 
-
 @dataclass
 class SpiderRun:
     items: list[Any] = field(default_factory=list)
