@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from .drugs import codes_in, drug_for_codes, drugs_in, first_drug, mentions_drug
+from .legend import document_legend, is_legend, status_stance
 from .model import Block, Clause, Drug
 from .sections import CONTEXT, classify_heading, section_kind
 from .stance import classify, is_negative
@@ -105,6 +106,8 @@ class _State:
     # stance; classified only when a listing needs it (most paragraphs are never asked).
     preamble_texts: list[str] = field(default_factory=list)
     footnotes: dict[str, _Statement] = field(default_factory=dict)
+    # The document's status-code legend ("P = Preferred"), read on the first table row.
+    legend: dict[str, str] | None = None
     out: list[Clause] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
 
@@ -224,6 +227,8 @@ def _statement(st: _State, block: Block, sentence: str) -> _Statement | None:
 
 
 def _on_paragraph(st: _State, block: Block) -> None:
+    if is_legend(block.text):
+        return  # a key of status codes ("PA = prior authorization, see Spravato criteria")
     marker = footnote_marker(block.text[:4]) if block.text[:1] in "*†‡§¶" else None
     owner = st.footnotes.get(marker) if marker else None
     if owner is None and not mentions_drug(block.text):
@@ -451,6 +456,10 @@ def _on_row(st: _State, blocks: list[Block], index: int) -> None:
     # coverage, unless another column of the row flags a requirement ("PA required: Yes").
     if flagged is None and _DESCRIPTION_COL_RE.match(header):
         return
+    if flagged is not None:
+        # On a drug list the formulary status is the row's stance; a PA/ST flag beside it
+        # would hide a move between preferred and non-preferred.
+        flagged = _formulary_status(st, blocks, cells, col) or flagged
     stance = flagged or _row_stance(st, blocks, index, cells, col, header)
     if stance is None:
         return
@@ -495,13 +504,28 @@ def _requirement_column(header: str) -> str | None:
     return None
 
 
+def _formulary_status(st: _State, blocks: list[Block], cells: list[str], col: int) -> str | None:
+    """Preferred or non-preferred, when a status cell of the row says so (legend read)."""
+    if st.legend is None:
+        st.legend = document_legend(blocks)
+    for i, cell in enumerate(cells):
+        if i != col and cell and len(cell) <= 60 and not drugs_in(cell):
+            stance = status_stance(cell, st.legend)
+            if stance in ("preferred", "non_preferred"):
+                return stance
+    return None
+
+
 def _row_stance(
     st: _State, blocks: list[Block], index: int, cells: list[str], col: int, header: str
 ) -> str | None:
-    """Status cell, then the drug cell, then its column header, then the table preamble."""
+    """Status cell (read through the document's legend), then the drug cell, then its column
+    header, then the table preamble."""
+    if st.legend is None:
+        st.legend = document_legend(blocks)
     for i, cell in enumerate(cells):
         if i != col and cell and len(cell) <= 60 and not drugs_in(cell):
-            stance = classify(cell)
+            stance = status_stance(cell, st.legend)
             if stance:
                 return stance
     for text in (cells[col], header):

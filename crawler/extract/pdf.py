@@ -11,6 +11,7 @@ or bottom band of most pages).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from ctypes import byref, c_double, c_int, create_string_buffer
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from .model import Block, BlockKind
+from .pdftable import GAP_EM, GAP_MIN, Table, find_tables, split_gaps
 from .text import clean
 
 _BULLET_RE = re.compile(
@@ -50,6 +52,9 @@ class _Line:
     bold: bool
     top_band: bool
     bottom_band: bool
+    base: float = 0.0  # baseline of the first character
+    # Cell fragments (left, right, text) when the line has column-wide gaps (a table row).
+    frags: list[tuple[float, float, str]] | None = None
 
 
 def read_lines(body: bytes) -> tuple[list[_Line], int]:
@@ -63,6 +68,8 @@ def read_lines(body: bytes) -> tuple[list[_Line], int]:
     # the helper method allocates four ctypes doubles per call.
     left, right, low, high = c_double(), c_double(), c_double(), c_double()
     char_box = pdfium_c.FPDFText_GetCharBox
+    origin = pdfium_c.FPDFText_GetCharOrigin
+    count_rects = pdfium_c.FPDFText_CountRects
     try:
         pages = len(doc)
         for pno in range(pages):
@@ -82,6 +89,8 @@ def read_lines(body: bytes) -> tuple[list[_Line], int]:
                     x0, top = left.value, high.value
                     char_box(raw, last, left, right, low, high)
                     x1, bottom = right.value, low.value
+                    origin(raw, first, left, low)
+                    base = low.value
                     # Bullets are often drawn in a larger or symbol font: read the size of
                     # the first character after the marker, so a bullet line and its
                     # wrapped continuation lines have the same size.
@@ -109,9 +118,16 @@ def read_lines(body: bytes) -> tuple[list[_Line], int]:
                         # name ("Helvetica-Bold", "Arial,Bold") says it. Only short lines
                         # can be headings, so only they pay for the name look-up.
                         weight = 700 if _bold_name(raw, first) and _bold_name(raw, last) else 0
+                    text_line = stripped.strip()
+                    frags = None
+                    # Text runs of the line (one per text object): a gap between two runs
+                    # as wide as a column gutter makes the line a candidate table row.
+                    runs = count_rects(raw, first, last - first + 1)
+                    if runs > 1:
+                        frags = _fragments(raw, runs, text_line, pos + lead, size)
                     lines.append(
                         _Line(
-                            text=stripped.strip(),
+                            text=text_line,
                             page=pno,
                             x0=x0,
                             x1=x1,
@@ -120,6 +136,8 @@ def read_lines(body: bytes) -> tuple[list[_Line], int]:
                             bold=weight >= 600,
                             top_band=top > height * (1 - _BAND),
                             bottom_band=bottom < height * _BAND,
+                            base=base,
+                            frags=frags,
                         )
                     )
                 pos += len(piece) + 2
@@ -128,6 +146,67 @@ def read_lines(body: bytes) -> tuple[list[_Line], int]:
     finally:
         doc.close()
     return lines, pages
+
+
+_L, _T, _R, _B = c_double(), c_double(), c_double(), c_double()
+_LTRB = (byref(_L), byref(_T), byref(_R), byref(_B))  # made once: byref per call shows
+
+
+def _fragments(
+    raw: object, runs: int, text: str, offset: int, size: float
+) -> list[tuple[float, float, str]] | None:
+    """Split a line at column-wide gaps between its ``runs`` text rectangles (the rectangles
+    of the last ``FPDFText_CountRects`` call); None when no gap is that wide."""
+    get_rect = pdfium_c.FPDFText_GetRect
+    pl, pt, pr, pb = _LTRB
+    rects: list[tuple[float, float]] = []
+    gap = max(GAP_MIN, GAP_EM * size)
+    wide = False
+    right = -1e9
+    for k in range(runs):
+        get_rect(raw, k, pl, pt, pr, pb)
+        x0 = _L.value
+        rects.append((x0, _R.value))
+        wide = wide or (k > 0 and x0 - right >= gap)
+        right = _R.value
+    if not wide:
+        return None
+    # Where each wide-gap run starts in the text: right after a space (pdfium writes one
+    # between text objects). Guess the space from the run's left edge in proportion to the
+    # line's width, then walk to the right one: usually two char-box calls, where
+    # FPDFText_GetCharIndexAtPos would scan the whole page.
+    spaces = []
+    at = text.find(" ")
+    while at >= 0:
+        spaces.append(at)
+        at = text.find(" ", at + 1)
+    starts = [0]
+    if not spaces:
+        return None
+    x0, width = rects[0][0], max(1.0, rects[-1][1] - rects[0][0])
+    char_box = pdfium_c.FPDFText_GetCharBox
+
+    def left_of(space: int) -> float:
+        # Left edge of the character after the space with index ``space`` in ``spaces``.
+        char_box(raw, offset + spaces[space] + 1, pl, pr, pb, pt)
+        return _L.value
+
+    for k in range(1, runs):
+        edge = rects[k][0] - 1.0
+        if edge + 1.0 - rects[k - 1][1] < gap:
+            starts.append(-1)
+            continue
+        i = min(bisect_left(spaces, int((edge - x0) / width * len(text))), len(spaces) - 1)
+        # The first space whose next character starts at or right of the edge.
+        if left_of(i) >= edge:
+            while i > 0 and left_of(i - 1) >= edge:
+                i -= 1
+        else:
+            while i + 1 < len(spaces) and left_of(i + 1) < edge:
+                i += 1
+            i += 1
+        starts.append(spaces[i] + 1 if i < len(spaces) else -1)
+    return split_gaps(text, rects, starts, size)
 
 
 _NAME_BUF = create_string_buffer(128)
@@ -200,12 +279,19 @@ def blocks_from_pdf(body: bytes) -> tuple[list[Block], int, str]:
     lines = _join_lone_bullets(_drop_running(lines, pages))
     if not lines:
         return [], pages, ""
-    body_size = Counter(ln.size for ln in lines).most_common(1)[0][0]
-    right = Counter(round(ln.x1 / 6) * 6 for ln in lines if ln.size == body_size)
-    right_edge = max((x for x, n in right.items() if n >= 2), default=max(ln.x1 for ln in lines))
     text = "\n".join([ln.text for ln in lines])
+    items = find_tables(lines)
+    # Body text is what is left outside tables: in a drug list, the (smaller) cell text is
+    # the most common size, and measured with it every paragraph would look like a heading.
+    prose = [ln for ln in items if isinstance(ln, _Line)] or lines
+    body_size = Counter(ln.size for ln in prose).most_common(1)[0][0]
+    right = Counter(round(ln.x1 / 6) * 6 for ln in prose if ln.size == body_size)
+    widest = max(ln.x1 for ln in prose)
+    # The text's right margin: the furthest edge that several lines reach. With little prose
+    # (a drug list), two short lines that happen to end together are not a margin.
+    right_edge = max((x for x, n in right.items() if n >= 2 and x >= widest * 0.8), default=widest)
     vocab = _Vocabulary(text)
-    return _assemble(lines, body_size, right_edge, vocab), pages, text
+    return _assemble(items, body_size, right_edge, vocab), pages, text
 
 
 _WORD_RE = re.compile(r"[a-z]{3,}")
@@ -254,7 +340,7 @@ def _bare_item(
 
 
 def _assemble(
-    lines: list[_Line], body_size: float, right_edge: float, vocab: _Vocabulary
+    lines: list[_Line | Table], body_size: float, right_edge: float, vocab: _Vocabulary
 ) -> list[Block]:
     blocks: list[Block] = []
     headings: list[tuple[float, str]] = []
@@ -301,6 +387,11 @@ def _assemble(
         cur_kind = ""
 
     for ln in lines:
+        if isinstance(ln, Table):
+            flush()
+            _table_blocks(blocks, ln, path)
+            prev, list_xs, next_number = None, [], None
+            continue
         found = _bare_item(ln, prev, next_number)
         if found is not None and not found[1] and _is_heading(ln, body_size):
             found = None
@@ -356,6 +447,24 @@ def _assemble(
         prev = ln
     flush()
     return blocks
+
+
+def _table_blocks(blocks: list[Block], table: Table, path: list[str]) -> None:
+    """A table's rows as ``table_row`` blocks (legend lines as paragraphs), like HTML tables."""
+    for row in table.rows:
+        if row.legend:
+            blocks.append(Block(kind="paragraph", text=row.text, heading_path=path))
+        else:
+            blocks.append(
+                Block(
+                    kind="table_row",
+                    text=row.text,
+                    heading_path=path,
+                    columns=row.columns,
+                    cells=row.cells,
+                    group=row.group,
+                )
+            )
 
 
 def _glue(parts: list[str]) -> str:
