@@ -10,7 +10,11 @@ import re
 
 from .model import Drug
 
-ESKETAMINE_RE = re.compile(r"(?<![Rr],)\b(?:es-?ketamine|spravato|s-ketamine)\b", re.I)
+# "(S)-ketamine" and "S(+)-ketamine" are esketamine; "(R,S)-ketamine" is racemic ketamine.
+ESKETAMINE_RE = re.compile(
+    r"(?<![Rr],)(?:\b(?:es-?ketamine|spravato|s-ketamine)\b|\(s\)-?ketamine\b|\bs\(\+\)-?ketamine\b)",
+    re.I,
+)
 KETAMINE_RE = re.compile(r"\b(?:ar)?ketamine\b|\bketalar\b|\br-ketamine\b", re.I)
 
 # Codes that name a drug on their own. J3490/J3590 are "unclassified drugs": they mean

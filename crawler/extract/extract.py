@@ -78,7 +78,7 @@ def extract(body: bytes, content_type: str | None = None, url: str | None = None
 
     if fmt != "json":
         facts = extract_facts(blocks, page_title)
-    clauses = select_clauses(blocks)
+    clauses = select_clauses(blocks, facts.title)
     result = Extraction(
         outcome="ok",
         format=fmt,

@@ -24,6 +24,8 @@ SECTION_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"coverage (?:rationale|position|policy|criteria|statement|guidelines?)|"
             r"policy statement|"
             r"medical(?:ly)? necess|criteria|prior authori[sz]ation|precertification|"
+            r"initial (?:authori[sz]ation|approval|request)|coverage indications|"
+            r"indications and limitations|conditions not covered|"
             r"experimental|investigational|not covered|exclusions?|limitations?|"
             r"authori[sz]ation duration|approval duration|length of approval|"
             r"quantity limits?|dosing limits?|initial therapy|continuation|reauthori[sz]ation|"
@@ -37,7 +39,8 @@ SECTION_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"background|rationale|description|overview|clinical evidence|evidence review|"
             r"summary of evidence|"
-            r"food and drug|\bfda\b|references?|bibliography|sources|"
+            r"food and drug|\bfda\b|references?|bibliography|sources|works cited|citations|"
+            r"literature|further reading|"
             r"policy history|revision|document history|history|summary of changes|"
             r"applicable codes|coding|codes?\b|billing|reimbursement guidelines|modifiers?|"
             r"related (?:policies|documents|guidelines)|cross[- ]references?|see also|"
@@ -63,8 +66,14 @@ def classify_heading(heading: str) -> str:
     return NEUTRAL
 
 
-def section_kind(heading_path: list[str]) -> str:
-    """The kind of the innermost classified heading (the one nearest the block wins)."""
+def section_kind(heading_path: list[str], title: str | None = None) -> str:
+    """The kind of the innermost classified heading (the one nearest the block wins).
+
+    The document's own title is no section: a notice titled "Billing Update" is not a
+    billing section, so a heading equal to ``title`` is passed over.
+    """
+    if title and heading_path and heading_path[0] == title:
+        heading_path = heading_path[1:]
     return _path_kind(tuple(heading_path))
 
 
