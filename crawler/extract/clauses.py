@@ -112,7 +112,8 @@ _LIMITATION_RE = re.compile(
 # or quantity it limits ("Initial authorization is for no more than 6 months", "Quantity
 # limit: 8 devices per week") and states an amount (:data:`_LIMITATION_RE`).
 _LIMITATION_LEAD_RE = re.compile(
-    r"^\W*(?:the\s+)?(?:(?:prior authori[sz]ation|PA)\s+(?:requests?|approvals?)|initial|continu\w*|renewal|re-?authori[sz]\w*|authori[sz]\w*|approv\w*|"
+    r"^\W*(?:the\s+)?(?:(?:prior authori[sz]ation|PA)\s+(?:requests?|approvals?)|"
+    r"initial|continu\w*|renewal|re-?authori[sz]\w*|authori[sz]\w*|approv\w*|"
     r"length of (?:approval|authori[sz]ation|therapy)|duration of (?:approval|authori[sz]ation)|"
     r"approval (?:duration|period)|quantity limits?|dosing limits?)\b",
     re.I,
@@ -288,8 +289,12 @@ def _add(
 
 def _governed(gov: _Statement) -> Why:
     """The explanation of a clause that inherits drug and stance from its governing text."""
-    source = gov.why.drug_from if gov.label and gov.why else "governing statement"
-    return Why("governed by", "", source, gov.text)
+    if gov.label:
+        # A heading, caption or label governs: the drug came from the context it names.
+        source = gov.why.drug_from if gov.why else "heading"
+        origin = gov.why.context if gov.why else gov.text
+        return Why(f"inherited from the criteria heading or label '{gov.text}'", "", source, origin)
+    return Why("inherited from the governing statement", "", "governing statement", gov.text)
 
 
 def _on_heading(st: _State, block: Block) -> None:

@@ -103,7 +103,11 @@ def is_label(text: str) -> bool:
 
 def is_citation(text: str) -> bool:
     """A bibliographic reference, by its shape rather than by the heading it sits under."""
-    if len(text) < 30:
+    # Every reference carries a year, a doi, a PMID or "et al": substring tests reject the
+    # criteria lines (the common case) before any regex runs.
+    if len(text) < 30 or not (
+        "19" in text or "20" in text or "et al" in text or "doi" in text or "PMID" in text
+    ):
         return False
     if _CITATION_STRONG_RE.search(text):
         return True

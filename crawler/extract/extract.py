@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from .clauses import select_clauses
 from .cmsjson import JsonError, read_cms_json
+from .context import Why
 from .criteria import summarize
 from .facts import Facts, extract_facts, parse_date
 from .html import blocks_from_html
@@ -38,11 +39,18 @@ def sniff_format(body: bytes, content_type: str | None = None) -> str:
     return "html"
 
 
-def extract(body: bytes, content_type: str | None = None, url: str | None = None) -> Extraction:
+def extract(
+    body: bytes,
+    content_type: str | None = None,
+    url: str | None = None,
+    why: list[Why] | None = None,
+) -> Extraction:
     """Extract facts, blocks, clauses and per-drug summaries from one version's bytes.
 
     Never raises for bad input: corrupt or undecodable bodies give outcome "unparseable".
     ``url`` is accepted for callers' logging symmetry and is not used for the format.
+    Pass a list as ``why`` to receive, parallel to the clauses, how each one's drug and
+    stance were decided (for ``policywatch extract --explain``; never stored).
     """
     fmt = sniff_format(body, content_type)
     page_title: str | None = None
@@ -78,7 +86,7 @@ def extract(body: bytes, content_type: str | None = None, url: str | None = None
 
     if fmt != "json":
         facts = extract_facts(blocks, page_title)
-    clauses = select_clauses(blocks, facts.title)
+    clauses = select_clauses(blocks, facts.title, why)
     result = Extraction(
         outcome="ok",
         format=fmt,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Polarity = Literal["plain", "negated", "any"]
@@ -232,11 +233,22 @@ _NEG_SUBJECT_RE = re.compile(
 def _negated(text: str, start: int, end: int) -> bool:
     """A negator inside the cue, or before it with only filler words in between, or a
     negative subject at the start of the sentence."""
+    window = text[max(0, start - 60) : end].lower()
+    # Every negator contains "no", "n't", "never" or "without": most cues are rejected here.
+    if (
+        "no" not in window
+        and "n't" not in window
+        and "never" not in window
+        and "without" not in window
+        and not text[:8].lower().lstrip(" (-•").startswith(("no", "neither"))
+    ):
+        return False
     if _NEG_INSIDE_RE.search(text, start, end) or _NEG_SUBJECT_RE.match(text[:start]):
         return True
     return bool(_NEG_BEFORE_RE.search(text[max(0, start - 60) : start]))
 
 
+@lru_cache(maxsize=8192)
 def match_rule(text: str) -> Match | None:
     """The rule, cue and stance that decide ``text``, or None when it states no stance."""
     spans = _exception_spans(text)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import urllib.request
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.progress import Progress
 
 from crawler.extract import EXTRACTOR_VERSION
 from crawler.extract import extract as run_extract
+from crawler.extract.context import Why
+from crawler.extract.model import Clause
 from monitor.cli.common import common_options, console, make_context, print_json, table
 from monitor.extraction_jobs import reextract as run_reextract
 
@@ -43,22 +47,34 @@ def _load(target: str, contact: str) -> tuple[bytes, str | None, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the full extraction as JSON.")
 @click.option("--blocks", is_flag=True, help="Also list every text block with its heading path.")
 @click.option(
+    "--explain",
+    is_flag=True,
+    help="For each clause, the stance rule and cue, and where its drug came from "
+    "(its own words, the previous statement, a heading or the title).",
+)
+@click.option(
     "--config",
     "config_path",
     default=None,
     type=click.Path(),
     help="policywatch.toml (for the User-Agent contact).",
 )
-def extract(target: str, as_json: bool, blocks: bool, config_path: str | None) -> None:
+def extract(
+    target: str, as_json: bool, blocks: bool, explain: bool, config_path: str | None
+) -> None:
     """Show the document facts and ketamine/esketamine clauses found in one document."""
     ctx = make_context(config_path, None, ())
     try:
         body, ctype, url = _load(target, ctx.config.crawl.contact)
     except OSError as exc:
         raise click.ClickException(f"cannot fetch {target}: {exc}") from None
-    ext = run_extract(body, ctype, url)
+    why: list[Why] | None = [] if explain else None
+    ext = run_extract(body, ctype, url, why)
     if as_json:
-        print_json({"extractor_version": EXTRACTOR_VERSION, **ext.to_dict()})
+        data = {"extractor_version": EXTRACTOR_VERSION, **ext.to_dict()}
+        if why is not None:
+            data["explain"] = [asdict(w) for w in why]
+        print_json(data)
         return
     facts = [
         ("outcome", f"[bold]{ext.outcome}[/bold] {ext.message}"),
@@ -81,7 +97,11 @@ def extract(target: str, as_json: bool, blocks: bool, config_path: str | None) -
                 ],
             )
         )
-    if ext.clauses:
+    if ext.clauses and why is not None:
+        console.print(f"[bold]{len(ext.clauses)} clause(s), explained[/bold]")
+        for n, (clause, reason) in enumerate(zip(ext.clauses, why, strict=True), 1):
+            _print_explained(n, clause, reason)
+    elif ext.clauses:
         console.print(
             table(
                 f"{len(ext.clauses)} clause(s)",
@@ -130,3 +150,19 @@ def reextract(
         f"{counts['extracted']} re-extracted, "
         f"{counts['outcome_changed']} with a different outcome"
     )
+
+
+def _print_explained(n: int, clause: Clause, reason: Why) -> None:
+    """One clause and why: the stance rule and cue, and where the drug came from."""
+    console.print(
+        f"[bold]{n}.[/bold] [cyan]{clause.drug}[/cyan] {clause.stance} ({clause.type})",
+        highlight=False,
+    )
+    console.print(f"   {escape(clause.text)}", highlight=False)
+    if reason.cue and reason.drug_from != "governing statement":
+        console.print(f"   stance: rule '{reason.rule}', cue \"{escape(reason.cue)}\"")
+    else:
+        console.print(f"   stance: {reason.rule}", highlight=False)
+    origin = f' "{escape(reason.context)}"' if reason.context else ""
+    named = "named in the text" if reason.drug_from == "text" else f"from the {reason.drug_from}"
+    console.print(f"   drug: {named}{origin}", highlight=False)
