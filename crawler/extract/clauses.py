@@ -113,7 +113,7 @@ _LIMITATION_RE = re.compile(
 # limit: 8 devices per week") and states an amount (:data:`_LIMITATION_RE`).
 _LIMITATION_LEAD_RE = re.compile(
     r"^\W*(?:the\s+)?(?:(?:prior authori[sz]ation|PA)\s+(?:requests?|approvals?)|"
-    r"initial|continu\w*|renewal|re-?authori[sz]\w*|authori[sz]\w*|approv\w*|"
+    r"first|initial|continu\w*|renewal|re-?authori[sz]\w*|authori[sz]\w*|approv\w*|"
     r"length of (?:approval|authori[sz]ation|therapy)|duration of (?:approval|authori[sz]ation)|"
     r"approval (?:duration|period)|quantity limits?|dosing limits?)\b",
     re.I,
@@ -148,6 +148,7 @@ class _State:
     ctx: _Statement | None = None  # last statement in the section (for limitations)
     named: tuple[Drug, str] | None = None  # last drug named in the section, and where
     index: int = -1  # the block being read
+    form_line: int = -2  # the last label or line of a criteria form
     # Drug-less paragraphs since the last heading that may state a list/table preamble's
     # stance; classified only when a listing needs it (most paragraphs are never asked).
     preamble_texts: list[str] = field(default_factory=list)
@@ -334,19 +335,23 @@ def _statement(
     if match is None:
         st.named = (drugs[0], sentence)
         return None
+    stance = match.stance
+    if stance == "covered" and _INTRODUCES_RE.search(sentence):
+        # "Spravato is covered for members who:" — coverage that introduces conditions.
+        stance = "covered_with_criteria"
     first: _Statement | None = None
     for drug in drugs:
         why = Why(match.rule, match.cue, "text", "")
         stmt = _Statement(
             drug,
-            match.stance,
+            stance,
             sentence,
             indication_of(sentence),
             len(block.heading_path),
             st.index,
             why=why,
         )
-        _add(st, block, sentence, drug, match.stance, "statement", [], why, stmt.indication)
+        _add(st, block, sentence, drug, stance, "statement", [], why, stmt.indication)
         first = first or stmt
     assert first is not None
     _set_statement(st, first)
@@ -591,9 +596,11 @@ def _is_enumerated_criterion(text: str) -> bool:
     return bool(_ENUMERATED_RE.match(text)) or trailing_connector(text) is not None
 
 
-def _is_form_line(text: str) -> bool:
-    """A short line of a criteria form ("Diagnosis of treatment-resistant depression")."""
-    return len(text) <= 250 and not text.rstrip().endswith(":")
+def _is_form_line(st: _State, text: str) -> bool:
+    """A line of a criteria form ("Diagnosis of treatment-resistant depression"): a short
+    fragment (no closing full stop) right after the form's label or its previous line."""
+    tail = text.rstrip()[-1:]
+    return st.form_line == st.index - 1 and len(text) <= 250 and tail not in (":", ".")
 
 
 def _preamble(st: _State) -> str | None:
@@ -617,7 +624,12 @@ def _drugless_paragraph(st: _State, block: Block, text: str) -> None:
     if enumerated:
         _adopt(st, st.index)
     gov = st.gov
-    if gov is not None and not introduces and (enumerated or (gov.label and _is_form_line(text))):
+    if (
+        gov is not None
+        and not introduces
+        and (enumerated or (gov.label and _is_form_line(st, text)))
+    ):
+        st.form_line = st.index
         # "A) Patient is >= 18 years of age; AND" typeset as a paragraph, not a list item.
         if not is_pointer(text):
             ctype = _item_type(gov, strip_marker(text))
@@ -638,6 +650,7 @@ def _drugless_paragraph(st: _State, block: Block, text: str) -> None:
         label = _section_statement(st, block, text.rstrip(" :"))
         if label is not None:
             st.gov = label
+            st.form_line = st.index
             return
     sents: list[str] | None = None
     if not introduces or len(text) > 60:
@@ -700,6 +713,8 @@ def _on_list_item(st: _State, blocks: list[Block], index: int) -> None:
     if gov is None and drug is None:
         gov = _heading_statement(st, block, named_ok=False)
     if gov is not None:
+        if gov.label:
+            st.form_line = index
         if _GROUP_RE.match(text):
             return
         stance = classify(text) if drug is not None else None

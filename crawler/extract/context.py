@@ -61,9 +61,11 @@ _CRITERIA_HEADING_RE = re.compile(
     r"\bexperimental\b|\binvestigational\b|\brequirements?\b|\bauthori[sz]ation duration\b",
     re.I,
 )
-# "Criteria:", "Initial criteria:", "Approval requirements:", "Coverage criteria:".
+# "Criteria:", "Initial criteria:", "Approval requirements:", "Criteria for initial approval"
+# (a label may lose its colon when a form is flattened; it never ends with a full stop).
 _LABEL_RE = re.compile(
-    r"^\W*(?:[A-Za-z]+\s+){0,3}(?:criteria|requirements|conditions)(?:\s+for\s+\w+)?\s*:\s*$",
+    r"^\W*(?:[A-Za-z-]+\s+){0,3}(?:criteria|requirements|conditions)"
+    r"(?:\s+for\s+(?:[A-Za-z-]+\s+){0,2}[A-Za-z-]+)?\s*:?\s*$",
     re.I,
 )
 

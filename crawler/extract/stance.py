@@ -85,7 +85,8 @@ RULES: tuple[Rule, ...] = (
         "not covered",
         _r(
             r"\b(?:covered|cover|covers|a covered (?:benefit|service|drug)|a benefit|payable|"
-            r"reimbursable|reimbursed|paid|eligible for (?:coverage|reimbursement|payment))\b"
+            r"reimbursable|reimbursed|paid|pay for|eligible for (?:coverage|reimbursement|payment))\b"
+            r"|\bcoverage\b[^.;]{0,80}?\bavailable\b"
         ),
         "not_covered",
         "negated",
@@ -145,7 +146,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "covered when",
         _r(
-            r"\b(?:cover(?:s|ed)?|payable|reimbursable|reimbursed)\b[^.]{0,200}?"
+            r"\b(?:cover(?:s|ed)?|payable|reimbursable|reimbursed|pays? for)\b[^.]{0,200}?"
             r"\b(?:when|if|provided that|only for|criteria|requirements|(?:who|that) meets?)\b"
         ),
         "covered_with_criteria",
@@ -164,7 +165,7 @@ RULES: tuple[Rule, ...] = (
         "prior authorization required",
         _r(
             rf"{_PA}[^.;]{{0,40}}?\b(?:is |are )?(?:required|needed|apply|applies)\b"
-            rf"|\b(?:requires?|needs?|needing|requiring) (?:a |an )?{_PA}"
+            rf"|\b(?:requires?|needs?|needing|requiring) (?:a |an )?(?:[a-z]+ ){{0,2}}{_PA}"
             rf"|\bsubject to (?:a )?{_PA}"
             rf"|\bfor {_PA}"
             rf"|\badded to (?:the )?[^.;]{{0,60}}?{_PA}"
@@ -179,7 +180,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "covered",
         _r(
-            r"\b(?:is|are|be|remains?) covered\b|\bcovers\b|\bwill cover\b|"
+            r"\b(?:is|are|be|remains?) covered\b|\bcovers\b|\bwill cover\b|\bpays? for\b|"
+            r"\beligible for (?:coverage|reimbursement|payment)\b|\bcoverage is available\b|"
             r"\b(?:begins?|starts?|continues?) (?:covering|to cover)\b|"
             r"\b(?:is|are|be|become|becomes|remains?) a (?:covered )?benefit\b|"
             r"\bcovered (?:under|by|as)\b|\b(?:is|are|be) (?:payable|reimbursable)\b"
@@ -187,10 +189,10 @@ RULES: tuple[Rule, ...] = (
         "covered",
     ),
     # A sentence whose only cues were negated away ("not excluded", "no longer considered
-    # investigational") states that the drug is covered.
+    # investigational", "no longer subject to step therapy") states that the drug is covered.
     Rule(
         "negated exclusion",
-        _r(rf"{_EXPERIMENTAL}|\bexclu(?:ded|sion)\b"),
+        _r(rf"{_EXPERIMENTAL}|\bexclu(?:ded|sion)\b|\bstep[- ]therapy\b|\bnon[- ]?preferred\b"),
         "covered",
         "negated",
     ),
@@ -201,7 +203,8 @@ _NEGATOR = r"(?:not|no longer|no|never|without|nor|cannot|n't)"
 _FILLER = (
     r"(?:be|been|being|is|are|was|were|considered|deemed|currently|generally|always|yet|"
     r"routinely|usually|typically|otherwise|to|a|an|the|as|listed|eligible|for|medically|"
-    r"proven|meet|meets|met|require|requires|required|need|needs|definition|of|criteria|on)"
+    r"proven|meet|meets|met|require|requires|required|need|needs|definition|of|criteria|on|"
+    r"subject|or|nor|experimental|investigational|unproven|clinically)"
 )
 _NEG_BEFORE_RE = re.compile(rf"\b{_NEGATOR}(?:\s+{_FILLER}){{0,4}}\s*$", re.I)
 _NEG_INSIDE_RE = re.compile(rf"\b{_NEGATOR}\b", re.I)
