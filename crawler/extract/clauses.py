@@ -230,8 +230,16 @@ def select_clauses(
     st = _State(title=title, why=why)
     last_path: list[str] | None = None
     in_context = False
+    joined = -1
     for index, block in enumerate(blocks):
+        if index == joined:
+            continue
         st.index = index
+        if _is_split_label(blocks, index):
+            # "Approval length:" and "3 months" on separate lines of a form: one line.
+            value = blocks[index + 1]
+            block = Block("paragraph", f"{block.text} {value.text}", block.heading_path)
+            joined = st.index = index + 1
         if block.kind == "heading":
             _on_heading(st, block)
             continue
@@ -252,6 +260,24 @@ def select_clauses(
         else:
             _on_paragraph(st, block)
     return st.out
+
+
+def _is_split_label(blocks: list[Block], index: int) -> bool:
+    """A short label paragraph ("Approval length:") whose value is the next short line."""
+    block = blocks[index]
+    text = block.text
+    if block.kind != "paragraph" or len(text) > 40 or not text.endswith(":"):
+        return False
+    if index + 1 >= len(blocks) or is_label(text) or _INTRODUCES_RE.search(text[:-1]):
+        return False
+    value = blocks[index + 1]
+    return (
+        value.kind == "paragraph"
+        and value.heading_path == block.heading_path
+        and len(value.text) <= 60
+        and not value.text.endswith(":")
+        and not mentions_drug(text)
+    )
 
 
 def _add(
@@ -368,6 +394,13 @@ def _previous(st: _State) -> tuple[Drug, str] | None:
     return (st.ctx.drug, st.ctx.text) if st.ctx is not None else None
 
 
+def _drugless_type(sentence: str) -> str:
+    """A sentence that carries a stance without naming the drug is, by the corpus format, a
+    criterion (or a limitation): ``statement`` is kept for sentences that name the drug. It
+    still governs what follows it like a statement."""
+    return "limitation" if is_limitation_item(sentence) else "criterion"
+
+
 def _context_statement(st: _State, block: Block, sentence: str) -> bool:
     """A sentence naming no drug that refers to one ("It is considered …", "The requested
     product may be approved when …", "The same criteria apply …") is a statement about the
@@ -384,7 +417,17 @@ def _context_statement(st: _State, block: Block, sentence: str) -> bool:
             st.index,
             why=why,
         )
-        _add(st, block, sentence, ctx.drug, ctx.stance, "statement", [], why, ctx.indication)
+        _add(
+            st,
+            block,
+            sentence,
+            ctx.drug,
+            ctx.stance,
+            _drugless_type(sentence),
+            [ctx.text],
+            why,
+            ctx.indication,
+        )
         _set_statement(st, stmt)
         return True
     if not is_anaphoric(sentence) or is_pointer(sentence) or is_anesthesia_use(sentence):
@@ -403,7 +446,7 @@ def _context_statement(st: _State, block: Block, sentence: str) -> bool:
     stmt = _Statement(
         drug, match.stance, sentence, indication, len(block.heading_path), st.index, why=why
     )
-    _add(st, block, sentence, drug, match.stance, "statement", [], why, indication)
+    _add(st, block, sentence, drug, match.stance, _drugless_type(sentence), [], why, indication)
     _set_statement(st, stmt)
     return True
 
