@@ -36,7 +36,9 @@ from .context import (
     is_anaphoric,
     is_citation,
     is_criteria_heading,
+    is_duration_heading,
     is_label,
+    is_section_part,
     same_as_before,
 )
 from .drugs import (
@@ -51,7 +53,7 @@ from .drugs import (
 from .legend import document_legend, is_legend, status_stance
 from .model import Block, Clause, Drug
 from .sections import CONTEXT, classify_heading, section_kind
-from .stance import classify, is_negative, match_rule
+from .stance import Match, classify, is_negative, match_rule
 from .text import (
     footnote_marker,
     is_connector,
@@ -125,6 +127,16 @@ _CRITERION_RE = re.compile(
     r"together with|alongside|along with|with or without)\b",
     re.I,
 )
+# A billing instruction ("Clinics bill Spravato with code S0013, one unit per mg") says how to
+# claim, not when the drug is approved: never a criterion.
+_BILLING_RE = re.compile(
+    r"\bbill(?:s|ed|ing)?\b[^.]*\b(?:codes?|units?|NDC|National Drug Code|modifiers?|HCPCS|CPT)\b",
+    re.I,
+)
+_AMOUNT_RE = re.compile(
+    r"\b(?:\d+|one|two|three|four|six|eight|twelve)\s*(?:-\s*)?(?:days?|weeks?|months?|years?)\b",
+    re.I,
+)
 _TRD_RE = re.compile(r"treatment[- ]resistant|\bTRD\b", re.I)
 _MDSI_RE = re.compile(r"suicidal ideation or behavio|\bMDSI\b", re.I)
 
@@ -146,6 +158,9 @@ class _State:
     title: str | None = None  # the document title: the last resort for the drug
     gov: _Statement | None = None  # statement that governs the following list
     ctx: _Statement | None = None  # last statement in the section (for limitations)
+    # The last statement that approves (not experimental / not covered): what an approval
+    # duration or quantity limit limits, even after "investigational for all other uses".
+    approval: _Statement | None = None
     named: tuple[Drug, str] | None = None  # last drug named in the section, and where
     index: int = -1  # the block being read
     form_line: int = -2  # the last label or line of a criteria form
@@ -329,9 +344,10 @@ def _on_heading(st: _State, block: Block) -> None:
     st.named = None
     named = drugs_in(block.text)
     if classify_heading(block.text) == CONTEXT and block.text != st.title:
-        st.gov = st.ctx = None
+        st.gov = st.ctx = st.approval = None
     else:
-        for attr in ("gov", "ctx"):
+        part = is_section_part(block.text)
+        for attr in ("gov", "ctx", "approval"):
             stmt: _Statement | None = getattr(st, attr)
             if stmt is None:
                 continue
@@ -339,10 +355,13 @@ def _on_heading(st: _State, block: Block) -> None:
             # statement, and so does one naming the statement's own drug ("Continuation of
             # Spravato therapy"); a heading naming another drug, a label's section ending, or
             # leaving the section that holds the statement ends its reach.
+            # A sibling of the statement's section heading that is not a part of it
+            # ("Approval Duration") opens a new topic (the next alert on an alerts page).
             if (
                 (named and named != [stmt.drug])
                 or (stmt.label and attr == "gov")
                 or depth < stmt.depth - 1
+                or (depth == stmt.depth - 1 and not named and not part)
             ):
                 setattr(st, attr, None)
     st.preamble_texts = []
@@ -358,6 +377,10 @@ def _statement(
     if not drugs:
         return None
     match = match_rule(stance_of or stance_text)
+    ctx = st.ctx
+    if match is None and ctx is not None and same_as_before(sentence):
+        # "The same determination applies to oral ketamine": the previous statement's stance.
+        match = Match(ctx.stance, "same as the previous statement", "", False)
     if match is None:
         st.named = (drugs[0], sentence)
         return None
@@ -386,8 +409,30 @@ def _statement(
 
 def _set_statement(st: _State, stmt: _Statement) -> None:
     st.ctx = stmt
+    if not is_negative(stmt.stance):
+        st.approval = stmt
     st.named = (stmt.drug, stmt.text)
     st.gov = stmt if _INTRODUCES_RE.search(stmt.text) else None
+
+
+def _limited(st: _State, block: Block) -> _Statement | None:
+    """The statement an approval duration or quantity limit limits: the last statement, or
+    the last approving one when the last was a negative ("investigational for other uses").
+    In a criteria sub-section opened after the statement ("Prior Authorization (Initial)"
+    under a "requires prior authorization" statement) the limit is the criteria's."""
+    ctx = st.ctx
+    if (
+        ctx is not None
+        and len(block.heading_path) > ctx.depth
+        and block.heading_path
+        and is_criteria_heading(block.heading_path[-1])
+    ):
+        section = _heading_statement(st, block)
+        if section is not None and section.drug == ctx.drug:
+            return section
+    if ctx is not None and is_negative(ctx.stance) and st.approval is not None:
+        return st.approval if st.approval.drug == ctx.drug else ctx
+    return ctx
 
 
 def _previous(st: _State) -> tuple[Drug, str] | None:
@@ -447,7 +492,13 @@ def _context_statement(st: _State, block: Block, sentence: str) -> bool:
         drug, match.stance, sentence, indication, len(block.heading_path), st.index, why=why
     )
     _add(st, block, sentence, drug, match.stance, _drugless_type(sentence), [], why, indication)
-    _set_statement(st, stmt)
+    if ctx is not None and ctx.drug == drug:
+        # A drug-less sentence conditions the section's statement ("This benefit requires prior
+        # approval"); it does not replace it as what later limitations limit.
+        if _INTRODUCES_RE.search(sentence):
+            st.gov = stmt
+    else:
+        _set_statement(st, stmt)
     return True
 
 
@@ -475,9 +526,11 @@ def _section_statement(
     ctx = st.ctx
     if own is not None and is_negative(own.stance):
         stance, why = own.stance, Why(own.rule, own.cue, source, origin)
-    elif ctx is not None and ctx.drug == drug:
+    elif ctx is not None and ctx.drug == drug and is_negative(ctx.stance):
         stance, why = ctx.stance, Why("stance of the section's statement", "", source, ctx.text)
     else:
+        # Criteria are conditions of approval, whatever process ("prior authorization") the
+        # document named before them.
         stance, why = "covered_with_criteria", Why("criteria section", text, source, origin)
     indication = ctx.indication if ctx is not None and ctx.drug == drug else None
     return _Statement(
@@ -527,6 +580,13 @@ def _on_paragraph(st: _State, block: Block) -> None:
         if label is not None:
             st.gov = label
             return
+    if owner is None and block.group >= 0 and not block.text.endswith("."):
+        # A table caption naming the drug ("Diagnosis codes accepted for esketamine") titles
+        # the table; it states nothing on its own.
+        caption_drug = first_drug(block.text)
+        if caption_drug is not None:
+            st.named = (caption_drug, block.text)
+        return
     sents = sentences(strip_footnote(block.text) if owner else block.text)
     # Sentences of a paragraph share a subject: a drug named in one sentence is the subject of
     # condition sentences around it ("Prior authorization is required for X. It may be
@@ -566,7 +626,7 @@ def _on_paragraph(st: _State, block: Block) -> None:
             continue
         if drug is None and _context_statement(st, block, sentence):
             continue
-        if is_pointer(sentence) or is_anesthesia_use(sentence):
+        if is_pointer(sentence) or is_anesthesia_use(sentence) or _BILLING_RE.search(sentence):
             continue
         ctx = st.ctx
         if (
@@ -695,19 +755,24 @@ def _drugless_paragraph(st: _State, block: Block, text: str) -> None:
             st.gov = label
             st.form_line = st.index
             return
-    sents: list[str] | None = None
-    if not introduces or len(text) > 60:
-        sents = sentences(text)
-        made = False
-        for sentence in sents:
-            made = _context_statement(st, block, sentence) or made
-        if made:
-            return
-    ctx = st.ctx
+    # Every drug-less sentence may refer to the context's drug.
+    sents = sentences(text)
+    made = False
+    for sentence in sents:
+        made = _context_statement(st, block, sentence) or made
+    if made:
+        return
+    ctx = _limited(st, block)
     # The whole-paragraph search is a superset of the per-sentence one: most paragraphs
     # fail it and are never split into sentences.
-    if _LIMITATION_RE.search(text):
-        if ctx is None and is_limitation_item(text):
+    if _LIMITATION_RE.search(text) or (
+        _AMOUNT_RE.search(text) and any(map(is_duration_heading, block.heading_path[-1:]))
+    ):
+        if (
+            ctx is None
+            and is_limitation_item(text)
+            and not is_duration_heading(block.heading_path[-1] if block.heading_path else "")
+        ):
             # "Approval length: 3 months" on a form whose drug is the title's.
             implied = _heading_statement(st, block) or _section_statement(st, block, "")
             if implied is not None and not is_pointer(text):
@@ -722,10 +787,16 @@ def _drugless_paragraph(st: _State, block: Block, text: str) -> None:
                     _governed(implied),
                 )
                 return
+        duration = any(map(is_duration_heading, block.heading_path[-1:]))
+        if ctx is None and duration:
+            ctx = _heading_statement(st, block) or _section_statement(st, block, "")
         if ctx is not None:
             sents = sents or sentences(text)
             for sentence in sents:
-                if _LIMITATION_RE.search(sentence) and not is_pointer(sentence):
+                amount = _LIMITATION_RE.search(sentence) or (
+                    duration and _AMOUNT_RE.search(sentence)
+                )
+                if amount and not is_pointer(sentence):
                     _add(
                         st,
                         block,

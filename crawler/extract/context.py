@@ -41,7 +41,7 @@ _ANAPHOR_RE = re.compile(
     r"(?:the|this|these|that|those|such)\s+(?:requested\s+|restricted\s+|prescribed\s+|above\s+|"
     r"listed\s+|named\s+)?(?:products?|medications?|medicines?|drugs?|agents?|therap(?:y|ies)|"
     r"treatments?|services?|benefits?|nasal sprays?|infusions?|items?)(?:\s*\(s\))?"
-    r"|it|they"
+    r"|it|they|(?:treatment|therapy|continuation|renewal|use)\s+(?:may|can|will|is|must)"
     r"|coverage|requires?|needs?|is|are|will|may"
     r"|(?:prior authori[sz]ation|prior approval|pre-?certification|PA)\s+(?:is|are|will|may)"
     r")\b",
@@ -54,7 +54,9 @@ _SAME_RE = re.compile(
     re.I,
 )
 _CRITERIA_HEADING_RE = re.compile(
-    r"\bcriteria\b|\binitial (?:authori[sz]ation|approval|therapy|request|review)\b|"
+    r"\bcriteria\b|\b(?:approval|authori[sz]ation) (?:duration|length|period)\b|"
+    r"\b(?:duration|length) of (?:approval|authori[sz]ation|therapy)\b|\bquantity limits?\b|"
+    r"\bdosing\b|\binitial (?:authori[sz]ation|approval|therapy|request|review)\b|"
     r"\bcontinu(?:ation|ed|ing)\b|\bre-?authori[sz]ation\b|\brenewal\b|\brecertification\b|"
     r"\bprior authori[sz]ation\b|\bprecertification\b|\bcoverage indications\b|"
     r"\bindications and limitations\b|\bconditions? not covered\b|\bexclusions?\b|"
@@ -96,6 +98,25 @@ def same_as_before(sentence: str) -> bool:
 def is_criteria_heading(heading: str) -> bool:
     """A heading that opens a list of criteria (or of exclusions)."""
     return bool(_CRITERIA_HEADING_RE.search(heading))
+
+
+_DURATION_HEADING_RE = re.compile(
+    r"\b(?:approval|authori[sz]ation) (?:duration|length|period)\b|"
+    r"\b(?:duration|length) of (?:approval|authori[sz]ation)\b|\bquantity limits?\b",
+    re.I,
+)
+
+
+def is_duration_heading(heading: str) -> bool:
+    """ "Approval Duration", "Length of Authorization", "Quantity Limits": every amount
+    below is a limitation of the approval."""
+    return bool(_DURATION_HEADING_RE.search(heading))
+
+
+def is_section_part(heading: str) -> bool:
+    """A short criteria heading that continues the section of a statement ("Continuation of
+    Therapy", "Approval Duration") rather than opening a new topic."""
+    return len(heading.split()) <= 6 and is_criteria_heading(heading)
 
 
 def is_label(text: str) -> bool:

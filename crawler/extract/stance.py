@@ -85,7 +85,8 @@ RULES: tuple[Rule, ...] = (
         "not covered",
         _r(
             r"\b(?:covered|cover|covers|a covered (?:benefit|service|drug)|a benefit|payable|"
-            r"reimbursable|reimbursed|paid|pay for|eligible for (?:coverage|reimbursement|payment))\b"
+            r"reimbursable|reimbursed|paid|pay for|"
+            r"eligible for (?:coverage|reimbursement|payment))\b"
             r"|\bcoverage\b[^.;]{0,80}?\bavailable\b"
         ),
         "not_covered",
@@ -119,7 +120,27 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("NP / NF flag", _r(r"(?:^|[\s,(-])(?:NP|NF)(?:$|[\s,)])", 0), "non_preferred"),
     Rule("not preferred", _r(r"\bpreferred\b"), "non_preferred", "negated"),
+    # A drug's own formulary status outranks the PA process named beside it ("is now a
+    # preferred agent; its clinical PA criteria still apply").
+    Rule(
+        "preferred status",
+        _r(
+            r"\b(?:is|are|remains?|becomes?|moves? to|now)\s+(?:now\s+)?(?:an?\s+)?preferred\b"
+            r"|\bpreferred status\b"
+        ),
+        "preferred",
+    ),
     # -- covered when criteria are met (before PA: "prior authorization may be approved when") -
+    # Diagnosis codes accepted for approval are criteria of approval, whatever process is named.
+    Rule(
+        "diagnosis codes accepted",
+        _r(
+            r"\b(?:diagnos[ie]s codes?|ICD-10(?:-CM)? codes?)\b[^;]{0,100}?"
+            r"\b(?:accepted|approvable|allowed|added|include[sd]?)\b"
+            r"|\binclude (?:the )?diagnos[ie]s codes?\b"
+        ),
+        "covered_with_criteria",
+    ),
     Rule(
         "approve for a period",
         _r(r"\bapprove\b[^.;]{0,60}?\bfor (?:up to )?(?:\d+|one|two|three|four|six|twelve)\b"),
@@ -134,6 +155,15 @@ RULES: tuple[Rule, ...] = (
         "covered_with_criteria",
     ),
     Rule("medically necessary", _r(rf"\b(?:proven and )?{_MED_NEC}\b"), "covered_with_criteria"),
+    Rule(
+        "may be approved",
+        _r(
+            r"\b(?:may|can) (?:only )?be (?:approved|authori[sz]ed)\b"
+            r"|\b(?:treatment|therapy|use) (?:may|can) (?:continue|be continued|be renewed)\b"
+            r"|\b(?:may|can) (?:continue|be continued|be renewed) (?:when|if)\b"
+        ),
+        "covered_with_criteria",
+    ),
     Rule(
         "approvable",
         _r(
@@ -171,6 +201,15 @@ RULES: tuple[Rule, ...] = (
             rf"|\badded to (?:the )?[^.;]{{0,60}}?{_PA}"
             rf"|\bwith (?:an? )?(?:approved )?{_PA}"
             rf"|{_PA} requests?\b"
+        ),
+        "prior_authorization",
+    ),
+    Rule(
+        "requests reviewed",
+        _r(
+            r"\brequests?\b[^.;]{0,60}?\b(?:are|is|will be) reviewed\b"
+            r"|\b(?:needs?|requires?) an? (?:approved )?authori[sz]ation\b"
+            r"|\bauthori[sz]ation (?:on file|is required)\b"
         ),
         "prior_authorization",
     ),
