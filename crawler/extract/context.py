@@ -116,7 +116,7 @@ def is_duration_heading(heading: str) -> bool:
 def is_section_part(heading: str) -> bool:
     """A short criteria heading that continues the section of a statement ("Continuation of
     Therapy", "Approval Duration") rather than opening a new topic."""
-    return len(heading.split()) <= 6 and is_criteria_heading(heading)
+    return len(heading.split()) <= 4 and is_criteria_heading(heading)
 
 
 def is_label(text: str) -> bool:

@@ -62,6 +62,12 @@ _SORTED_UNIONS: tuple[str, ...] = (
 ClauseValues = tuple[tuple[str, tuple[Any, ...]], ...]
 
 
+_CARVE_OUT = re.compile(
+    r"\b(?:except|other than|excluding|apart from)\b(?: (?:when|if|for|as|in))?"
+    r"[^.;]{0,40}?\b(?:anesthe\w*|anaesthe\w*|sedation|sedative)\b[^.;,]*"
+)
+
+
 def _labels(text: str, table: r.Rules, blank: bool) -> list[str]:
     found: list[str] = []
     for label, pattern in table:
@@ -198,7 +204,10 @@ def _parse(text: str, ctype: str, describes_code: bool = False) -> ClauseValues:
         for role in _labels(t, r.ROLES, blank=True):
             add("prescriber", role)
     if ctype in r.STANCE_TYPES:
-        for label in _labels(t, r.INDICATIONS, blank=True):
+        # "investigational, except when used for anesthesia": the carved-out use is not one
+        # of the indications the stance is about.
+        scoped = _CARVE_OUT.sub(" ", t) if "xcept" in t or "other than" in t else t
+        for label in _labels(scoped, r.INDICATIONS, blank=True):
             add("indications", label)
         for label in _labels(t, r.ROUTES, blank=False):
             add("routes", label)
