@@ -690,6 +690,10 @@ def _on_paragraph(st: _State, block: Block) -> None:
 
 # "A)", "1.", "(b)", "ii." or a bullet at the start of a paragraph.
 _ENUMERATED_RE = re.compile(r"^\s*(?:\(?(?:[A-Za-z]|\d{1,2}|[ivx]{1,4})[.)]|[•·▪◦●○■□➢►–-])\s+\S")
+# A lead-in that announces conditions ("The following conditions must be met:").
+_CONDITIONS_RE = re.compile(
+    r"\b(?:criteria|conditions|requirements)\b|\bmust (?:all |also )?(?:be met|apply)\b", re.I
+)
 # A caption or label that announces criteria (not a PA list: "Drugs requiring PA").
 _CRITERIA_WORDS_RE = re.compile(r"\bcriteria\b|\brequirements\b|\bconditions for\b", re.I)
 
@@ -813,7 +817,12 @@ def _drugless_paragraph(st: _State, block: Block, text: str) -> None:
                         return
     st.preamble_texts.append(text)
     if introduces:
-        st.gov = None  # it introduces a list of its own
+        # "The following conditions must be met:" after a statement lists that statement's
+        # conditions; a lead-in with a stance of its own ("The following are not covered:")
+        # introduces a list of its own.
+        ctx = st.ctx
+        conditions = ctx is not None and _CONDITIONS_RE.search(text) and classify(text) is None
+        st.gov = ctx if conditions else None
 
 
 def _on_list_item(st: _State, blocks: list[Block], index: int) -> None:
