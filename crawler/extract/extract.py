@@ -78,7 +78,8 @@ def extract(
                 )
         else:
             m = _CHARSET_RE.search(content_type or "")
-            blocks, page_title, text_of = blocks_from_html(body, m.group(1) if m else None)
+            charset = m.group(1) if m else _undeclared_utf8(body)
+            blocks, page_title, text_of = blocks_from_html(body, charset)
     except (PdfError, JsonError) as exc:
         return Extraction(outcome="unparseable", format=fmt, message=str(exc))
     except (ValueError, LookupError) as exc:  # undecodable charset, parser refusal
@@ -114,6 +115,24 @@ def extract(
         text, _has_anchor(facts, blocks), facts.title
     )
     return result
+
+
+_META_CHARSET_RE = re.compile(rb"<meta[^>]+charset", re.I)
+
+
+def _undeclared_utf8(body: bytes) -> str | None:
+    """ "utf-8" for a page that declares no charset but is valid UTF-8 with non-ASCII bytes.
+
+    Without a declaration the HTML parser assumes Latin-1 and "SPRAVATO®" becomes
+    "SPRAVATOÂ®"; a page that decodes as UTF-8 is, in practice, UTF-8.
+    """
+    if body.isascii() or _META_CHARSET_RE.search(body[:4096]):
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "utf-8"
 
 
 def _has_anchor(facts: Facts, blocks: list[Block]) -> bool:

@@ -83,3 +83,15 @@ def test_a_citation_list_under_an_unknown_heading_is_context() -> None:
     assert [c.text for c in ext.clauses] == [
         "Spravato is medically necessary when criteria are met."
     ]
+
+
+def test_undeclared_utf8_is_read_as_utf8() -> None:
+    html = (
+        "<html><body><main><h1>SPRAVATO\u00ae Policy</h1>"
+        "<p>SPRAVATO\u00ae is covered when the member\u2019s criteria are met.</p>"
+        "</main></body></html>"
+    ).encode()
+    ext = extract(html, "text/html")
+    assert (
+        ext.clauses[0].text == "SPRAVATO\u00ae is covered when the member\u2019s criteria are met."
+    )
