@@ -126,7 +126,8 @@ RULES: tuple[Rule, ...] = (
         "preferred status",
         _r(
             r"\b(?:is|are|remains?|becomes?|moves? to|now)\s+(?:now\s+)?(?:an?\s+)?preferred\b"
-            r"|\bpreferred status\b"
+            # "Preferred: covered without a PA request" (a status label and its gloss)
+            r"|\bpreferred status\b|^\W*preferred\s*:"
         ),
         "preferred",
     ),
@@ -200,7 +201,6 @@ RULES: tuple[Rule, ...] = (
             rf"|\bfor {_PA}"
             rf"|\badded to (?:the )?[^.;]{{0,60}}?{_PA}"
             rf"|\bwith (?:an? )?(?:approved )?{_PA}"
-            rf"|{_PA} requests?\b"
         ),
         "prior_authorization",
     ),
