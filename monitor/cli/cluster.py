@@ -48,7 +48,7 @@ def worker(
 
     def say(text: str) -> None:
         stamp = datetime.now(UTC).strftime("%H:%M:%S")
-        err_console.print(f"{stamp} {text}", highlight=False, markup=False)
+        err_console.print(f"{stamp} {text}", highlight=False, markup=False, soft_wrap=True)
 
     run_worker(ctx.config, stop, threads=threads, say=say)
 
