@@ -46,6 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("#", 1)[0]
         with site.lock:
             site.requests.append((path, dict(self.headers.items())))
+            site.arrivals.append(time.monotonic())
             page = site.pages.get(path) or site.pages.get(path.split("?", 1)[0])
         if page is None:
             self._send(404, b"<html><body><h1>Not found</h1></body></html>", "text/html")
@@ -99,6 +100,7 @@ class LocalSite:
     def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self.pages: dict[str, Page] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each request, in order
         self.lock = threading.Lock()
         # Requests inside their ``delay`` now, and the most at once: politeness across crawlers.
         self.active = 0

@@ -51,7 +51,9 @@ class Cluster:
         batch_size: int = 10,
         heartbeat_timeout: int = 3,
         page_delay: float = 0.0,
+        download_delay: float = 0.0,
     ) -> None:
+        self.download_delay = download_delay
         self.tmp = tmp
         self.namespace = f"pwtest-{uuid.uuid4().hex[:10]}"  # a key prefix of its own
         self.sites = [LocalSite(host=f"127.0.0.{2 + h}") for h in range(hosts)]
@@ -92,7 +94,7 @@ class Cluster:
             "database": self.db_url,
             "sources": [str(registry)],
             "crawl": {
-                "download_delay": 0.0,
+                "download_delay": self.download_delay,
                 "timeout": 10.0,
                 "retries": 1,
                 "log_file": str(self.tmp / "crawl.log"),
@@ -142,6 +144,7 @@ class Cluster:
         for site in self.sites:
             with site.lock:
                 site.requests.clear()
+                site.arrivals.clear()
                 site.max_active = 0
 
     def stop_workers(self) -> None:

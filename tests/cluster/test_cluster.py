@@ -4,6 +4,7 @@ and nothing lost when a worker is killed with SIGKILL half-way."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import subprocess
@@ -184,3 +185,25 @@ def test_a_worker_killed_half_way_loses_nothing(tmp_path: Path, pg_url: str) -> 
         second = run_cycle(cl.config(), cl.sources())
         assert second.crawl.failed == 0
         assert _per_source(pg_url, ChangeEventRecord) == Counter(dict.fromkeys(changed, 1))
+
+
+def test_two_workers_keep_the_download_delay_between_them_on_one_site(
+    tmp_path: Path, pg_url: str
+) -> None:
+    delay = 0.4
+    with Cluster(tmp_path, pg_url, sources=24, hosts=1, batch_size=4, download_delay=delay) as cl:
+        for _ in range(2):
+            cl.start_worker()
+        result = run_cycle(cl.config(), cl.sources())
+        assert result.crawl.new_versions == 24
+        client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+        keys = Keys(cl.namespace)
+        cycle = client.get(keys.current_cycle)
+        assert cycle is not None
+        by = Counter(json.loads(v)["worker"] for v in client.hvals(keys.done(cycle)))
+        assert len(by) == 2, f"both workers should have crawled: {by}"
+        arrivals = cl.sites[0].arrivals  # robots.txt included: it is a request to the site
+        gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+        # Each worker alone spaces its requests by a random 0.5-1.5 x delay (Scrapy); the
+        # lease makes every gap, whichever worker sent the next request, at least the delay.
+        assert min(gaps) >= delay * 0.95, sorted(gaps)[:5]
