@@ -67,6 +67,17 @@ class PublishSettings:
 
 
 @dataclass
+class ClusterSettings:
+    # Redis URL of the crawl queue; empty: `run` crawls in its own child process as usual.
+    queue_url: str = ""
+    namespace: str = "policywatch"  # prefix of every Redis key of the cluster
+    batch_size: int = 25  # sources per queue message (one Scrapy crawl in a worker)
+    deadline_seconds: int = 6 * 3600  # how long `run` waits for the workers
+    # A worker silent this long is dead: its unfinished batches go back on the queue.
+    heartbeat_timeout_seconds: int = 60
+
+
+@dataclass
 class Config:
     database: str = ""
     sources: list[str] = field(default_factory=list)
@@ -77,6 +88,7 @@ class Config:
     notify: NotifySettings = field(default_factory=NotifySettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
     path: Path | None = None
 
     @property
@@ -102,6 +114,7 @@ _SECTIONS: dict[str, type] = {
     "notify": NotifySettings,
     "report": ReportSettings,
     "publish": PublishSettings,
+    "cluster": ClusterSettings,
 }
 
 
@@ -167,6 +180,16 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
         raise ConfigError(
             f"{cfg.path}: [publish] out_dir is set but base_url is empty; set base_url to the "
             "address where out_dir is served (e.g. https://example.org/coverage/)"
+        )
+    if env.get("POLICYWATCH_QUEUE_URL"):
+        cfg.cluster.queue_url = env["POLICYWATCH_QUEUE_URL"]
+    if cfg.cluster.queue_url and not cfg.cluster.queue_url.startswith(("redis://", "rediss://")):
+        raise ConfigError(
+            f"{cfg.path}: [cluster] queue_url must be a Redis URL such as redis://host:6379/0"
+        )
+    if cfg.cluster.batch_size < 1 or cfg.cluster.heartbeat_timeout_seconds < 1:
+        raise ConfigError(
+            f"{cfg.path}: [cluster] batch_size and heartbeat_timeout_seconds must be at least 1"
         )
     if env.get("POLICYWATCH_DB"):
         cfg.database = env["POLICYWATCH_DB"]

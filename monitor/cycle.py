@@ -82,7 +82,13 @@ def run_cycle(
 ) -> CycleResult:
     """Crawl the sources in a child process, then diff, report and notify in this process."""
     ids = prepare(cfg, sources)
-    summary = crawl_in_child(cfg, ids, progress=progress, **crawl_overrides)
+    if cfg.cluster.queue_url:
+        from monitor.cluster.dispatch import crawl_on_cluster
+
+        # Workers crawl (they read their own config); this process diffs, reports, notifies.
+        summary = crawl_on_cluster(cfg, ids)
+    else:
+        summary = crawl_in_child(cfg, ids, progress=progress, **crawl_overrides)
     now = now or datetime.now(UTC)
     db = Database(cfg.db_url)
     try:

@@ -6,6 +6,7 @@ import click
 
 from monitor.cli.archive import history, show
 from monitor.cli.changes import changes, diff, review
+from monitor.cli.cluster import cluster, worker
 from monitor.cli.crawl import crawl
 from monitor.cli.database import db
 from monitor.cli.demo import demo
@@ -49,5 +50,7 @@ for command in (
     db,
     serve,
     users,
+    worker,
+    cluster,
 ):
     main.add_command(command)

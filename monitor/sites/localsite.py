@@ -46,12 +46,18 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("#", 1)[0]
         with site.lock:
             site.requests.append((path, dict(self.headers.items())))
+            site.arrivals.append(time.monotonic())
             page = site.pages.get(path) or site.pages.get(path.split("?", 1)[0])
         if page is None:
             self._send(404, b"<html><body><h1>Not found</h1></body></html>", "text/html")
             return
         if page.delay:
+            with site.lock:
+                site.active += 1
+                site.max_active = max(site.max_active, site.active)
             time.sleep(page.delay)
+            with site.lock:
+                site.active -= 1
         if page.fail_times > 0:
             with site.lock:
                 page.fail_times -= 1
@@ -91,11 +97,16 @@ class LocalSite:
         daemon_threads = True
         site: LocalSite
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self.pages: dict[str, Page] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.arrivals: list[float] = []  # time.monotonic() of each request, in order
         self.lock = threading.Lock()
-        self.httpd = LocalSite.Server(("127.0.0.1", port), _Handler)
+        # Requests inside their ``delay`` now, and the most at once: politeness across crawlers.
+        self.active = 0
+        self.max_active = 0
+        self.host = host  # any 127.0.0.x is a separate "site" for the crawler
+        self.httpd = LocalSite.Server((host, port), _Handler)
         self.httpd.site = self
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -104,7 +115,7 @@ class LocalSite:
         return int(self.httpd.server_address[1])
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def set(self, path: str, body: bytes | str = b"", **kwargs: Any) -> Page:
         data = body.encode() if isinstance(body, str) else body

@@ -1,0 +1,115 @@
+"""Enqueue one cycle's sources in batches and wait until every one has a stored result."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from datetime import UTC, datetime
+
+from crawler.config import Config
+from crawler.queue.broker import declare_actor, make_broker
+from crawler.queue.keys import CYCLE_TTL, Keys
+from crawler.runner import CrawlSummary
+
+NOT_FETCHED = "not_fetched"
+
+
+class ClusterError(RuntimeError):
+    """The queue cannot be used (Redis unreachable); the message says what to do."""
+
+
+def _never_called(cycle_id: str, source_ids: list[str]) -> None:  # pragma: no cover
+    raise RuntimeError("the scheduler only sends crawl batches; workers run them")
+
+
+def crawl_on_cluster(
+    cfg: Config,
+    source_ids: Sequence[str],
+    *,
+    deadline: float | None = None,
+    poll: float = 0.5,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> CrawlSummary:
+    """Put the sources on the queue in batches, wait for the workers (until ``deadline``
+    seconds), and summarise: sources without a result are failures of kind ``not_fetched``."""
+    import redis
+
+    if cfg.db_url.startswith("sqlite"):
+        raise ClusterError(
+            "[cluster] needs a database every worker can reach: set database (or --db) to a "
+            "PostgreSQL URL such as postgresql+psycopg://user@host/policywatch"
+        )
+    keys = Keys(cfg.cluster.namespace)
+    client = redis.Redis.from_url(cfg.cluster.queue_url, socket_timeout=10, decode_responses=True)
+    cycle_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    ids = list(dict.fromkeys(source_ids))
+    try:
+        with client.pipeline() as pipe:
+            pipe.set(keys.total(cycle_id), len(ids), ex=CYCLE_TTL)
+            pipe.set(keys.current_cycle, cycle_id, ex=CYCLE_TTL)
+            pipe.execute()
+        broker = make_broker(cfg.cluster)
+        actor = declare_actor(broker, cfg.cluster, _never_called)
+        size = cfg.cluster.batch_size
+        for start in range(0, len(ids), size):
+            actor.send(cycle_id, ids[start : start + size])
+        broker.close()
+    except redis.RedisError as exc:
+        raise ClusterError(
+            f"cannot reach the crawl queue at {cfg.cluster.queue_url}: {exc}; start Redis or "
+            "fix [cluster] queue_url"
+        ) from None
+    limit = time.monotonic() + (cfg.cluster.deadline_seconds if deadline is None else deadline)
+    results: dict[str, dict[str, str | None]] = {}
+    while True:
+        try:
+            raw = client.hgetall(keys.done(cycle_id))
+        except redis.RedisError:
+            raw = None  # Redis is down for a moment: keep waiting until the deadline
+        if raw is not None:
+            results = {str(k): json.loads(v) for k, v in raw.items()}
+            if on_progress is not None:
+                on_progress(len(results), len(ids))
+        if all(i in results for i in ids) or time.monotonic() >= limit:
+            break
+        time.sleep(poll)
+    with suppress(redis.RedisError):
+        # Batches still queued or retried after this are dropped by the workers.
+        client.set(keys.closed(cycle_id), 1, ex=CYCLE_TTL)
+    client.close()
+    return _summary(ids, results)
+
+
+def _summary(ids: list[str], results: dict[str, dict[str, str | None]]) -> CrawlSummary:
+    summary = CrawlSummary(run_id=None)
+    for sid in ids:
+        summary.sources += 1
+        record = results.get(sid)
+        if record is None:
+            summary.failed += 1
+            summary.failures.append(
+                {
+                    "source_id": sid,
+                    "kind": NOT_FETCHED,
+                    "error": "not fetched: no worker finished it before the cycle's deadline",
+                    "url": None,
+                }
+            )
+        elif record["result"] == "failed":
+            summary.failed += 1
+            summary.failures.append(
+                {
+                    "source_id": sid,
+                    "kind": record.get("kind"),
+                    "error": record.get("error"),
+                    "url": record.get("url"),
+                }
+            )
+        elif record["result"] == "new_version":
+            summary.new_versions += 1
+        else:
+            summary.unchanged += 1
+    return summary
