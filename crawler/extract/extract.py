@@ -19,7 +19,7 @@ from .text import clean
 
 # Bump whenever extraction output changes for the same bytes: stored extractions with an
 # older version are recomputed by ``policywatch reextract``.
-EXTRACTOR_VERSION = "1.4.0"
+EXTRACTOR_VERSION = "1.4.1"
 
 _CHARSET_RE = re.compile(r"charset=([\w.:-]+)", re.I)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from bs4 import BeautifulSoup
 from bs4.element import Tag
 from lxml import etree
+from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
 from .drugs import mentions_drug
 from .model import Block, BlockKind
@@ -107,25 +108,56 @@ _CONTENT_XPATHS = (
 )
 
 
+def body_encoding(body: bytes, charset: str | None = None) -> str:
+    """The encoding of an HTML body, as a browser would pick it.
+
+    Byte-order mark, then the HTTP header's charset, then a ``<meta>`` declaration; a page that
+    declares nothing is UTF-8 when its bytes decode strictly as UTF-8 (most of today's web),
+    else windows-1252. libxml2 alone would read an undeclared UTF-8 page as Latin-1 and turn
+    "SPRAVATO®" into "SPRAVATOÂ®", which no drug pattern matches.
+    """
+    bom, _ = read_bom(body)
+    if bom:
+        return bom
+    for declared in (charset, html_body_declared_encoding(body[:4096])):
+        if declared:
+            return resolve_encoding(declared) or declared
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
 def parse(body: bytes, charset: str | None = None) -> etree._Element:
-    """Parse bytes to an lxml tree; the declared charset wins over sniffing.
+    """Parse bytes to an lxml tree in the encoding :func:`body_encoding` picks.
 
     Plain ``etree`` elements, not ``lxml.html`` ones: the html flavour looks up a Python
     element class for every node touched, which costs more than the parse itself.
     """
-    parser = _PARSER
-    if charset:
-        try:
-            parser = etree.HTMLParser(encoding=charset, remove_comments=True, remove_pis=True)
-        except LookupError:
-            parser = _PARSER
-    root = etree.fromstring(body, parser=parser)
+    root = etree.fromstring(body, parser=_parser_for(body_encoding(body, charset)))
     if root is None:
         raise ValueError("empty HTML document")
     return root
 
 
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True)
+_PARSERS: dict[str, etree.HTMLParser] = {}
+
+
+def _parser_for(encoding: str) -> etree.HTMLParser:
+    """One parser per encoding (building one costs more than parsing a small page)."""
+    parser = _PARSERS.get(encoding)
+    if parser is None:
+        try:
+            parser = etree.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True)
+        except LookupError:  # a charset libxml2 does not know: let it sniff
+            parser = _PARSER
+        if len(_PARSERS) < 64:  # charsets come from the network: keep the cache bounded
+            _PARSERS[encoding] = parser
+    return parser
+
+
 _STRING = etree.XPath("string()")
 
 
