@@ -22,9 +22,13 @@ KETAMINE_RE = re.compile(r"\b(?:ar)?ketamine\b|\bketalar\b|\br-ketamine\b", re.I
 ESKETAMINE_CODES = frozenset({"S0013", "J0013", "G2082", "G2083"})
 UNLISTED_CODES = frozenset({"J3490", "J3590"})
 HCPCS_RE = re.compile(r"\b[A-V]\d{4}\b")
-# Leading literal first so the regex engine can scan for it quickly; the lookbehind rejects
-# codes glued to a preceding letter or digit ("XF321").
-ICD10_RE = re.compile(r"(?<![0-9A-Za-z])(?:F\d{2}(?:\.?[0-9A-Z]{1,3})?|R45\.?851)\b")
+# Mental-health codes (F..., R45.851) with or without the dot; any other ICD-10-CM code only
+# in its dotted form ("G89.29", "Z91.19"), which nothing else in a code list looks like (the
+# criteria rules read clause texts the same way). The lookbehind rejects codes glued to a
+# preceding letter or digit ("XF321").
+ICD10_RE = re.compile(
+    r"(?<![0-9A-Za-z])(?:F\d{2}(?:\.?[0-9A-Z]{1,3})?|R45\.?851|[A-TV-Z]\d{2}\.[0-9A-Z]{1,4})\b"
+)
 
 # Counting drug mentions in a whole page (outcome checks).
 ANY_DRUG_RE = re.compile(r"ketamine|ketalar|spravato", re.I)

@@ -10,8 +10,9 @@ Semantics of :func:`diff_versions`:
 - ``before`` None → the first good version of a source is the *baseline*: no events (there is
   nothing to compare; storing it as "added" would flood analysts on every new source).
 - otherwise, per drug: ``added``, ``removed``, ``stance_change``, ``criteria_change`` or
-  ``coding_change`` (see :mod:`monitor.diff.classify` for the decision order), and a single
-  ``moved`` event (drug None) when only the URL changed. Noise produces no event.
+  ``coding_change`` (see :mod:`monitor.diff.classify` for the decision order), and one
+  ``moved`` event (drug None) whenever the URL changed, beside any coverage events (which
+  then carry ``url_changed``). Noise produces no event.
 - ``after_outage=True`` tells the diff that the fetch before ``after`` was quarantined: an
   ``unavailable`` event notes the recovery (for operators) in front of whatever real changes the
   comparison with the last good version finds.
@@ -74,6 +75,7 @@ def diff_versions(
             recovered.stance_before = "unknown"
             recovered.stance_after = governing_stance(after.clauses) or "absent"
             events.insert(0, recovered)
+    content_changed = any(ev.kind != "moved" for ev in events)
     for ev in events:
-        ev.summary = summarize_event(ev, payer)
+        ev.summary = summarize_event(ev, payer, content_changed=content_changed)
     return events

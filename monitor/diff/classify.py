@@ -7,14 +7,15 @@ Decision order per drug (first that applies wins):
 2. governing stance differs, an explicitly labelled indication changed stance, or an unchanged
    row/statement now sits under another stance (a PDL column move) → ``stance_change``;
 3. a criteria value differs (trials, weeks, monotherapy, prescriber, approval, indications,
-   diagnosis codes, …) → ``criteria_change``;
+   diagnosis codes, …) → ``criteria_change``; diagnosis codes count from the drug's clauses
+   and, for drugs the document makes approvable, from its code lists;
 4. clauses were added, removed or edited and the words that differ carry meaning (numbers,
    conditions, connectors like ALL/ONE, negations) → ``criteria_change``; words that differ
    only in filler ("considered", "the member", a sentence split in two) are rewording → nothing;
 5. only billing codes differ → ``coding_change``.
 
-A URL change with no event for any drug is ``moved``; with events, each carries
-``url_changed``.
+A URL change is one ``moved`` event (drug None) whatever else changed; the coverage events of
+the same comparison carry ``url_changed``.
 """
 
 from __future__ import annotations
@@ -110,14 +111,61 @@ def _meaningful_word_change(
     return gone, new
 
 
-def _codes(criteria: dict[str, Any], extracted: DrugSummary | None) -> tuple[set[str], set[str]]:
-    """(billing codes, diagnosis codes) from clause values plus the extractor's code tables."""
+# Stances under which a drug can be approved: a document's diagnosis-code list names the
+# diagnoses these drugs are approved for. A drug the same document calls experimental or not
+# covered is not approvable for those codes, so a code list change is not its change.
+APPROVABLE: frozenset[str] = frozenset(
+    {
+        "covered",
+        "covered_with_criteria",
+        "prior_authorization",
+        "step_therapy",
+        "preferred",
+        "non_preferred",
+    }
+)
+
+
+def icd_key(code: str) -> str:
+    """One spelling per ICD-10 code: upper case, the dot after the category ("f331" → "F33.1")."""
+    code = code.upper().replace(".", "")
+    return f"{code[:3]}.{code[3:]}" if len(code) > 3 else code
+
+
+def _table_codes(extracted: DrugSummary | None, doc_dx: bool) -> set[str]:
+    """Codes the extractor read for a drug outside its clauses (code tables, code lists).
+
+    ``doc_dx``: the document's diagnosis-code lists count for this drug (see
+    :data:`APPROVABLE`).
+    """
+    if extracted is None:
+        return set()
+    out = {c.upper() if _HCPCS_LIKE.match(c.lower()) else icd_key(c) for c in extracted.codes}
+    if doc_dx:
+        out |= {icd_key(c) for c in extracted.criteria.get("diagnosis_codes", [])}
+    return out
+
+
+def _codes(criteria: dict[str, Any], table: set[str]) -> tuple[set[str], set[str]]:
+    """(billing codes, diagnosis codes) from clause values plus the drug's code tables."""
     hc = set(criteria.get("hcpcs_codes", []))
-    dx = set(criteria.get("diagnosis_codes", []))
-    if extracted is not None:
-        for code in extracted.codes:
-            (hc if _HCPCS_LIKE.match(code.lower()) else dx).add(code.upper())
+    dx = {icd_key(c) for c in criteria.get("diagnosis_codes", [])}
+    for code in table:
+        (hc if _HCPCS_LIKE.match(code.lower()) else dx).add(code)
     return hc, dx
+
+
+def _doc_dx_drugs(before: Extraction, after: Extraction) -> set[str]:
+    """Drugs a document's diagnosis-code lists belong to: the approvable ones on either side,
+    or every drug when none is approvable (a list of excluded diagnoses, say)."""
+    stances = {
+        drug: {
+            governing_stance([c for c in ext.clauses if c.drug == drug]) for ext in (before, after)
+        }
+        for drug in DRUGS
+    }
+    approvable: set[str] = {d for d, s in stances.items() if s & APPROVABLE}
+    return approvable or set(DRUGS)
 
 
 # Above this many clauses of one drug, events show the criteria values of the changed clauses
@@ -231,6 +279,7 @@ def classify(
     """Events (without summaries) between two good extractions; see the module docstring."""
     url_changed = url_moved(url_before, url_after)
     pairs = align(before.clauses, after.clauses)
+    dx_drugs = _doc_dx_drugs(before, after)
     events: list[ChangeEvent] = []
     for drug in DRUGS:
         cb = [c for c in before.clauses if c.drug == drug]
@@ -255,8 +304,10 @@ def classify(
         # large policy with a few edits from re-parsing thousands of clauses.
         local_b = drug_criteria(changed_b)
         local_a = drug_criteria(changed_a)
-        hc_b, dx_b = _codes(local_b, ext_b)
-        hc_a, dx_a = _codes(local_a, ext_a)
+        table_b = _table_codes(ext_b, drug in dx_drugs)
+        table_a = _table_codes(ext_a, drug in dx_drugs)
+        hc_b, dx_b = _codes(local_b, table_b)
+        hc_a, dx_a = _codes(local_a, table_a)
 
         kind: str | None = None
         stance_b = governing_stance(cb) if cb else None
@@ -287,7 +338,7 @@ def classify(
         indexes = (indication_index(before.clauses), indication_index(after.clauses))
         shown = sorted(changed + restanced, key=_document_order)
         clause_changes = [_clause_change(p, before.clauses, after.clauses, indexes) for p in shown]
-        table = _code_table_change(ext_b, ext_a, drug)
+        table = _code_table_change(table_b, table_a, drug)
         if table is not None:
             clause_changes.append(table)
         crit_b, crit_a = _display_criteria(cb, ca, changed_b, changed_a)
@@ -313,8 +364,11 @@ def classify(
                 url_changed=url_changed,
             )
         )
-    if not events and url_changed:
-        events.append(
+    if url_changed:
+        # A move is reported for operators whatever else changed: the registry's URL needs an
+        # edit either way, and the coverage events carry ``url_changed`` for analysts.
+        events.insert(
+            0,
             ChangeEvent(
                 kind="moved",
                 drug=None,
@@ -325,17 +379,14 @@ def classify(
                 facts_after=facts(after, url_after),
                 effective_date=after.effective_date,
                 url_changed=True,
-            )
+            ),
         )
     return events
 
 
-def _code_table_change(
-    ext_b: DrugSummary | None, ext_a: DrugSummary | None, drug: str
-) -> ClauseChange | None:
-    """The extractor's code table as one pseudo-clause change, so the analyst sees a redline."""
-    codes_b = sorted({c.upper() for c in ext_b.codes}) if ext_b else []
-    codes_a = sorted({c.upper() for c in ext_a.codes}) if ext_a else []
+def _code_table_change(table_b: set[str], table_a: set[str], drug: str) -> ClauseChange | None:
+    """The extractor's code tables as one pseudo-clause change, so the analyst sees a redline."""
+    codes_b, codes_a = sorted(table_b), sorted(table_a)
     if codes_b == codes_a:
         return None
     before, after = " ".join(codes_b), " ".join(codes_a)

@@ -113,8 +113,14 @@ def criteria_phrases(before: dict[str, Any], after: dict[str, Any]) -> list[str]
     return phrases
 
 
-def summarize_event(event: ChangeEvent, payer: str | None = None) -> str:
-    """The one-line summary of ``event``; ``payer`` prefixes it when given."""
+def summarize_event(
+    event: ChangeEvent, payer: str | None = None, *, content_changed: bool = False
+) -> str:
+    """The one-line summary of ``event``; ``payer`` prefixes it when given.
+
+    ``content_changed``: other events of the same comparison changed coverage (a ``moved``
+    event then does not claim the content is unchanged).
+    """
     prefix = f"{payer}: " if payer else ""
     drug = event.drug or "document"
     kind = event.kind
@@ -128,7 +134,10 @@ def summarize_event(event: ChangeEvent, payer: str | None = None) -> str:
         )
     if kind == "moved":
         new = event.facts_after.get("url")
-        return f"{prefix}document moved{' to ' + new if new else ''}; content unchanged"
+        what = "coverage changed too (see the other events)"
+        if not content_changed:
+            what = "content unchanged"
+        return f"{prefix}document moved{' to ' + new if new else ''}; {what}"
     moved_note = " (document also moved)" if event.url_changed else ""
     if kind == "added":
         stance = stance_words(event.stance_after)

@@ -61,8 +61,13 @@ def build(spec: str | dict[str, Any]) -> Extraction | None:
         clauses=[Clause(**c) for c in clauses],
         # Code tables the extractor read outside clauses (its summaries carry only codes here).
         summaries={
-            drug: DrugSummary(drug=drug, stance=None, codes=codes)
-            for drug, codes in edits.get("codes", {}).items()
+            drug: DrugSummary(
+                drug=drug,
+                stance=None,
+                codes=edits.get("codes", {}).get(drug, []),
+                criteria={"diagnosis_codes": dx} if (dx := edits.get("dx", {}).get(drug)) else {},
+            )
+            for drug in sorted({*edits.get("codes", {}), *edits.get("dx", {})})
         },
     )
 
