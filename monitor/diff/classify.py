@@ -4,8 +4,10 @@ Decision order per drug (first that applies wins):
 
 1. content only after → ``added``; only before → ``removed`` (the after version is a *good*
    extraction, so absence is real, not an outage);
-2. governing stance differs, an explicitly labelled indication changed stance, or an unchanged
-   row/statement now sits under another stance (a PDL column move) → ``stance_change``;
+2. governing stance differs, an explicitly labelled indication changed stance, an unchanged
+   row/statement now sits under another stance (a PDL column move), an edited statement or row
+   states another stance, or an indication left one stance for another ("investigational for
+   PTSD" → "medically necessary for PTSD") → ``stance_change``;
 3. a criteria value differs (trials, weeks, monotherapy, prescriber, approval, indications,
    diagnosis codes, …) → ``criteria_change``; diagnosis codes count from the drug's clauses
    and, for drugs the document makes approvable, from its code lists;
@@ -37,6 +39,7 @@ from monitor.diff.align import AlignedPair, align
 from monitor.diff.model import ChangeEvent, ClauseChange
 from monitor.diff.normalize import normalize, url_identity
 from monitor.diff.redline import redline_text, redline_tokens
+from monitor.diff.synonyms import fold_synonyms
 
 # Words whose appearance or disappearance does not change what a clause requires. Deliberately
 # short: anything not listed here counts as meaning, so an unforeseen real change is reported
@@ -53,6 +56,7 @@ _FILLER_WORDS = """
     i ii iii iv v vi and/or
     may can will shall should could would when if where whether medically
     effective beginning starting
+    medication medicine agent product
     experimental investigational investigative unproven proven necessary necessity reasonable
     appropriate eligible
     esketamine ketamine spravato ketalar hydrochloride hcl
@@ -86,8 +90,9 @@ _DATE = re.compile(
 
 
 def content_tokens(text: str) -> set[str]:
-    """Meaning-bearing word set of a text (filler and dates dropped, numbers folded to digits)."""
-    t = _DATE.sub(" ", fold_numbers(normalize(text)))
+    """Meaning-bearing word set of a text: filler and dates dropped, numbers folded to digits,
+    synonymous wordings folded to one form (:mod:`monitor.diff.synonyms`)."""
+    t = fold_synonyms(_DATE.sub(" ", fold_numbers(normalize(text))))
     return {_stem(w) for w in _TOKEN.findall(t) if w not in _FILLER}
 
 
@@ -323,6 +328,8 @@ def classify(
                 stance_b != stance_a
                 or any(ind_b[i] != ind_a[i] for i in ind_b.keys() & ind_a.keys())
                 or restanced
+                or _edited_stance(changed, before.clauses, after.clauses)
+                or _moved_indications(local_b, local_a)
             ):
                 kind = "stance_change"
             elif (
@@ -382,6 +389,51 @@ def classify(
             ),
         )
     return events
+
+
+# A statement that says "prior authorization is required" and one that says "medically
+# necessary when the criteria below are met" state the same coverage (the governing-stance rule
+# treats the first as a process note), so an edit between them is not a stance change.
+_SAME_COVERAGE: frozenset[frozenset[str]] = frozenset(
+    {frozenset({"prior_authorization", "covered_with_criteria"})}
+)
+
+
+def _edited_stance(
+    changed: Sequence[AlignedPair], before: Sequence[Clause], after: Sequence[Clause]
+) -> bool:
+    """An edited statement or listing now states another stance ("investigational for PTSD"
+    → "medically necessary for PTSD"): a stance change even when the drug's governing stance,
+    decided by its most favourable statement, stays the same."""
+    for p in changed:
+        if p.op != "modified" or p.before is None or p.after is None:
+            continue
+        b, a = before[p.before], after[p.after]
+        if (
+            a.type in ("statement", "listing")
+            and b.type == a.type
+            and b.stance != a.stance
+            and frozenset({b.stance, a.stance}) not in _SAME_COVERAGE
+        ):
+            return True
+    return False
+
+
+def _moved_indications(local_b: dict[str, Any], local_a: dict[str, Any]) -> bool:
+    """An indication named by the changed statements left one stance for another (removed from
+    the experimental list and added under medically necessary): a stance change, not a scope
+    change. An indication only added to or dropped from a list is a criteria change."""
+    by_b: dict[str, set[str]] = {}
+    by_a: dict[str, set[str]] = {}
+    for values, out in ((local_b, by_b), (local_a, by_a)):
+        for stance, labels in values.get("indications", {}).items():
+            for label in labels:
+                out.setdefault(label, set()).add(stance)
+    for label in by_b.keys() & by_a.keys():
+        gone, new = by_b[label] - by_a[label], by_a[label] - by_b[label]
+        if gone and new and frozenset({*gone, *new}) not in _SAME_COVERAGE:
+            return True
+    return False
 
 
 def _code_table_change(table_b: set[str], table_a: set[str], drug: str) -> ClauseChange | None:
