@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from crawler.extract.model import Extraction
 from crawler.extract.outcome import is_retirement
+from crawler.extract.sections import COVERAGE, classify_heading
 from monitor.diff import DIFFER_VERSION, ChangeEvent, diff_versions
 from monitor.diff.normalize import normalize
 from monitor.extraction_jobs import ensure_extraction
@@ -68,14 +69,56 @@ def structure_lost(before: Extraction, after: Extraction) -> str | None:
     return None
 
 
+def anchored(ext: Extraction) -> bool:
+    """Whether a version has what a short page is judged against: coverage clauses, a policy
+    number, a dated header or a coverage heading (the extractor's anchors)."""
+    if ext.clauses or ext.policy_number or ext.effective_date or ext.last_reviewed:
+        return True
+    return any(b.kind == "heading" and classify_heading(b.text) == COVERAGE for b in ext.blocks)
+
+
+READABLE_MESSAGE = (
+    "a short page without anchors or drug clauses, like the source's earlier versions: "
+    "read as a valid version (a later drug clause is reported as added)"
+)
+
+
+def judge(last_good: Extraction | None, ext: Extraction) -> tuple[Extraction, str | None]:
+    """The version as the diff reads it next to its source's last good version ``last_good``.
+
+    Returns the extraction (with its outcome corrected where history decides) and, for a
+    version the diff sets aside, the reason. Two outcomes depend on history:
+
+    - the extractor calls a short page without anchors ``anchors_lost``; that is a loss only
+      when the last good version had anchors. A source's first readable version, or a page
+      that never had anchors (an alerts page, a short PDL page), is a valid version without
+      drug content: the baseline that a later drug clause is ``added`` to;
+    - a page the extractor reads as good may have lost most of the last good version's text
+      (:func:`structure_lost`).
+    """
+    if ext.outcome == "anchors_lost" and (last_good is None or not anchored(last_good)):
+        return dataclasses.replace(ext, outcome="no_drug_content", message=READABLE_MESSAGE), None
+    if not ext.good:
+        return ext, ext.message or ext.outcome
+    lost = structure_lost(last_good, ext) if last_good is not None else None
+    if lost:
+        return dataclasses.replace(ext, outcome="anchors_lost", message=lost), lost
+    return ext, None
+
+
 def _last_good_before(
     session: Session, source_id: str, upto: int | None
 ) -> tuple[Snapshot, Extraction] | None:
-    """The newest snapshot up to ``upto`` that the current extractor reads as a good version
-    and that the diff job did not quarantine."""
+    """The newest snapshot up to ``upto`` that the diff read as a good version.
+
+    Set-aside versions are in the quarantine table. A page the extractor called
+    ``anchors_lost`` counts as good when the good version below it had no anchors (see
+    :func:`judge`); every such page above one good version shares that verdict, so the newest
+    is the one to return.
+    """
     if upto is None:
         return None
-    quarantined = select(Quarantine.snapshot_id)
+    quarantined = select(Quarantine.snapshot_id).where(Quarantine.snapshot_id <= upto)
     stmt = (
         select(Snapshot)
         .where(
@@ -85,16 +128,38 @@ def _last_good_before(
         )
         .order_by(Snapshot.id.desc())
     )
+    readable: tuple[Snapshot, Extraction] | None = None
     for snap in session.scalars(stmt):
         ext = ensure_extraction(session, snap, now=snap.fetched_at)
         if ext.good:
+            if readable is not None and not anchored(ext):
+                return readable
             return snap, ext
-    return None
+        if ext.outcome == "anchors_lost" and readable is None:
+            readable = snap, judge(None, ext)[0]
+    return readable
 
 
 def _quarantine(session: Session, snap: Snapshot, reason: str, now: datetime) -> None:
     if session.get(Quarantine, snap.id) is None:
         session.add(Quarantine(snapshot_id=snap.id, reason=reason, detected_at=now))
+
+
+def _latest_health(src: Source, snap: Snapshot, stored: Extraction, ext: Extraction) -> None:
+    """Correct the crawler's health record where history changed the extractor's verdict."""
+    if stored.outcome == ext.outcome:
+        return
+    src.health, src.health_message = ext.outcome, ext.message
+    if ext.good:
+        # The crawl counted the fetch as an outage; history says it was a readable page.
+        if src.last_error_kind == stored.outcome:
+            src.consecutive_failures = 0
+            src.last_error_kind = src.last_error = None
+            src.last_success_at = snap.fetched_at
+    elif not src.consecutive_failures:
+        # The crawl counted the fetch as a success; it is the start of an outage.
+        src.consecutive_failures = 1
+        src.last_error_kind, src.last_error = ext.outcome, ext.message
 
 
 def _recent_fingerprints(
@@ -135,8 +200,22 @@ def _record(
 def diff_source(
     session: Session, src: Source, *, now: datetime, stats: DiffStats | None = None
 ) -> list[ChangeEventRecord]:
-    """Diff every snapshot of ``src`` newer than the last one diffed."""
+    """Diff every snapshot of ``src`` newer than the last one diffed.
+
+    An outage (consecutive versions the diff sets aside: maintenance, login, error pages,
+    truncated bodies) raises one ``unavailable`` event, at its first version; the first good
+    version after it is compared with the last good version before it.
+    """
     stats = stats or DiffStats()
+    if src.last_diffed_snapshot_id is None:
+        # From the start (first run or a rebuild): set-aside verdicts are recomputed too.
+        session.execute(
+            delete(Quarantine).where(
+                Quarantine.snapshot_id.in_(
+                    select(Snapshot.id).where(Snapshot.source_id == src.id)
+                )
+            )
+        )
     stmt = select(Snapshot).where(Snapshot.source_id == src.id).order_by(Snapshot.id)
     if src.last_diffed_snapshot_id is not None:
         stmt = stmt.where(Snapshot.id > src.last_diffed_snapshot_id)
@@ -145,23 +224,20 @@ def diff_source(
         return []
     base = _last_good_before(session, src.id, src.last_diffed_snapshot_id)
     last_snap, last_ext = base if base else (None, None)
-    previous_bad = False
+    in_outage = False
     if src.last_diffed_snapshot_id is not None:
         prev = session.get(Snapshot, src.last_diffed_snapshot_id)
-        previous_bad = prev is not None and (last_snap is None or prev.id != last_snap.id)
+        in_outage = prev is not None and (last_snap is None or prev.id != last_snap.id)
     made: list[ChangeEventRecord] = []
     for snap in pending:
-        ext = ensure_extraction(session, snap, now=now)
+        stored = ensure_extraction(session, snap, now=now)
         stats.versions += 1
-        lost = structure_lost(last_ext, ext) if last_ext is not None and ext.good else None
-        if lost:
-            # History-based, so kept beside the (pure, per-document) extraction record.
-            _quarantine(session, snap, lost, now)
-            ext = dataclasses.replace(ext, outcome="anchors_lost", message=lost)
-            if snap.id == pending[-1].id:
-                src.health, src.health_message = ext.outcome, lost
-        if not ext.good:
-            if not previous_bad:  # one unavailable event per outage, not one per fetch
+        ext, set_aside = judge(last_ext, stored)
+        if snap.id == pending[-1].id:
+            _latest_health(src, snap, stored, ext)
+        if set_aside is not None:
+            _quarantine(session, snap, set_aside, now)
+            if not in_outage:  # one unavailable event per outage, not one per version
                 events = diff_versions(
                     last_ext,
                     ext,
@@ -170,18 +246,18 @@ def diff_source(
                     payer=src.payer,
                 )
                 made += [_record(src, last_snap, snap, ev, now) for ev in events]
-            previous_bad = True
+            in_outage = True
             continue
         if last_ext is None and src.discovered and ext.clauses:
             events = _discovered_events(ext, src.payer)
         else:
+            # After an outage, against the last good version before it.
             events = diff_versions(
                 last_ext,
                 ext,
                 url_before=_url(last_snap),
                 url_after=snap.final_url,
                 payer=src.payer,
-                after_outage=previous_bad and last_ext is not None,
             )
         records = [_record(src, last_snap, snap, ev, now) for ev in events]
         if any(e.significant for e in events) and last_snap is not None:
@@ -195,11 +271,11 @@ def diff_source(
                     if rec.significant:
                         rec.review_status = "flapping"
         made += records
-        last_snap, last_ext, previous_bad = snap, ext, False
+        last_snap, last_ext, in_outage = snap, ext, False
     src.last_diffed_snapshot_id = pending[-1].id
-    stored = _store_new(session, made)
-    stats.events += stored
-    return stored
+    stored_events = _store_new(session, made)
+    stats.events += stored_events
+    return stored_events
 
 
 def _discovered_events(ext: Extraction, payer: str) -> list[ChangeEvent]:

@@ -25,7 +25,7 @@ from monitor.changes import detect_changes
 from monitor.extraction_jobs import stored_extraction
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
-from storage.models import ChangeEventRecord, Snapshot
+from storage.models import ChangeEventRecord, Quarantine, Snapshot
 
 CASE_ID = "case-under-test"
 
@@ -154,26 +154,58 @@ def _predictions(case: Case, cfg: Config, version_snapshot: dict[str, int]) -> d
                 ]
             )
         events = session.scalars(select(ChangeEventRecord).order_by(ChangeEventRecord.id)).all()
+        outage_of = _outages(session, events)
         for ev in events:
             after = by_snapshot.get(ev.after_snapshot_id)
             before = by_snapshot.get(ev.before_snapshot_id or -1)
             if after is None:
                 continue
-            entry = {
-                "significant": ev.significant,
-                "kind": ev.kind,
-                "drug": ev.drug or None,
-                "summary": ev.summary,
-            }
             pairs = {(before, after)} if before else set()
             # Also judge the event on the pair from the version just before, when that version
-            # was skipped as unavailable (the diff compares with the last good one instead).
+            # was the same snapshot as an earlier one (identical bytes are stored once).
             i = versions.index(after)
-            if i > 0:
+            if i > 0 and version_snapshot.get(versions[i - 1]) not in outage_of:
                 pairs.add((versions[i - 1], after))
-            changes += [{"from": f, "to": t, **entry} for f, t in sorted(pairs)]
+            changes += [{"from": f, "to": t, **_entry(ev)} for f, t in sorted(pairs)]
+        # One unavailable event covers its whole outage: every pair with a version inside it.
+        for prev, v in zip(versions, versions[1:], strict=False):
+            ev = outage_of.get(version_snapshot.get(prev, -1)) or outage_of.get(
+                version_snapshot.get(v, -1)
+            )
+            if ev is not None and not any(
+                c["from"] == prev and c["to"] == v and c["kind"] == "unavailable" for c in changes
+            ):
+                changes.append({"from": prev, "to": v, **_entry(ev)})
     db.dispose()
     return {"clauses": clauses, "changes": changes}
+
+
+def _entry(ev: ChangeEventRecord) -> dict[str, Any]:
+    return {
+        "significant": ev.significant,
+        "kind": ev.kind,
+        "drug": ev.drug or None,
+        "summary": ev.summary,
+    }
+
+
+def _outages(session: Any, events: Any) -> dict[int, ChangeEventRecord]:
+    """Snapshot id → the ``unavailable`` event of the outage it belongs to.
+
+    An outage starts at its event's version and runs over the following versions the diff set
+    aside (the quarantine table), up to the next good one.
+    """
+    starts = {ev.after_snapshot_id: ev for ev in events if ev.kind == "unavailable"}
+    set_aside = set(session.scalars(select(Quarantine.snapshot_id)))
+    out: dict[int, ChangeEventRecord] = {}
+    current: ChangeEventRecord | None = None
+    for sid in session.scalars(
+        select(Snapshot.id).where(Snapshot.source_id == CASE_ID).order_by(Snapshot.id)
+    ):
+        current = starts.get(sid) or (current if sid in set_aside else None)
+        if current is not None:
+            out[sid] = current
+    return out
 
 
 def evaluate(root: Path, *, on_case: Callable[[Case], None] | None = None) -> dict[str, Any]:

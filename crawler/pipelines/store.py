@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from crawler.extract.model import GOOD_OUTCOMES
 from crawler.items import FetchResult
 from storage.blobs import put_blob
 from storage.db import Database
@@ -24,6 +25,9 @@ class StorePipeline:
         self.buffer: list[FetchResult] = []
         self.counts = {"new_versions": 0, "unchanged": 0, "failed": 0}
         self.failures: dict[str, int] = {}
+        # Each source's latest extraction outcome: a refetch of the same maintenance page
+        # (identical bytes or 304) is the same outage going on, so it counts as a failure too.
+        self.health: dict[str, str | None] = {}
         self.db: Database | None = None
         self.run_id: int | None = None
 
@@ -38,9 +42,11 @@ class StorePipeline:
             session.add(run)
             session.flush()
             self.run_id = run.id
-            self.failures = dict(
-                session.execute(select(Source.id, Source.consecutive_failures)).all()
-            )
+            rows = session.execute(
+                select(Source.id, Source.consecutive_failures, Source.health)
+            ).all()
+            self.failures = {r.id: r.consecutive_failures or 0 for r in rows}
+            self.health = {r.id: r.health for r in rows}
         self.crawler.stats.set_value("policywatch/run_id", self.run_id)
 
     def process_item(self, item: FetchResult) -> FetchResult:
@@ -125,13 +131,31 @@ class StorePipeline:
             "snapshot_id": snapshot_id,
         }
 
+    def _unavailable(self, item: FetchResult) -> tuple[str, str] | None:
+        """(kind, message) when a fetch that returned a body still gave no usable version.
+
+        A new body the extractor reads as a maintenance, login, error or soft-404 page, or a
+        refetch (same bytes, or 304) of a source whose latest version is one: every fetch of an
+        outage counts towards the failure streak, not only the first.
+        """
+        ext = item.extraction
+        if item.is_new and ext is not None:
+            self.health[item.source_id] = ext.outcome
+            if not ext.good:
+                return ext.outcome, ext.message or f"page reads as {ext.outcome}"
+            return None
+        outcome = self.health.get(item.source_id)
+        if not item.is_new and outcome is not None and outcome not in GOOD_OUTCOMES:
+            return outcome, f"still {outcome.replace('_', ' ')} (same version as last fetch)"
+        return None
+
     def _health(self, item: FetchResult) -> dict[str, Any]:
         row: dict[str, Any] = {"id": item.source_id, "last_checked_at": item.started_at}
-        if item.status == "failed":
+        unavailable = None if item.status == "failed" else self._unavailable(item)
+        if item.status == "failed" or unavailable:
             count = self.failures.get(item.source_id, 0) + 1
-            row.update(
-                consecutive_failures=count, last_error_kind=item.error_kind, last_error=item.error
-            )
+            kind, error = unavailable or (item.error_kind, item.error)
+            row.update(consecutive_failures=count, last_error_kind=kind, last_error=error)
         else:
             count = 0
             row.update(
@@ -140,8 +164,8 @@ class StorePipeline:
                 last_error_kind=None,
                 last_error=None,
             )
-            if item.extraction is not None:
-                row.update(health=item.extraction.outcome, health_message=item.extraction.message)
+        if item.extraction is not None:
+            row.update(health=item.extraction.outcome, health_message=item.extraction.message)
         self.failures[item.source_id] = count
         return row
 

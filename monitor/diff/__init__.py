@@ -13,9 +13,9 @@ Semantics of :func:`diff_versions`:
   ``coding_change`` (see :mod:`monitor.diff.classify` for the decision order), and one
   ``moved`` event (drug None) whenever the URL changed, beside any coverage events (which
   then carry ``url_changed``). Noise produces no event.
-- ``after_outage=True`` tells the diff that the fetch before ``after`` was quarantined: an
-  ``unavailable`` event notes the recovery (for operators) in front of whatever real changes the
-  comparison with the last good version finds.
+- an outage is the caller's to track: it calls with each version it sets aside only while no
+  outage is open (one ``unavailable`` event per outage, not per fetch), and compares the first
+  good version after it with the last good version before it, which reports only real changes.
 
 Criteria values and stances are always recomputed from the clauses, through the same functions
 the extractor fills ``Extraction.summaries`` with (:mod:`crawler.extract.criteria`), never taken
@@ -25,7 +25,7 @@ often not clauses.
 
 from __future__ import annotations
 
-from crawler.extract.criteria import governing_stance, summarize
+from crawler.extract.criteria import summarize
 from crawler.extract.model import Extraction
 from monitor.diff.classify import classify, unavailable_event
 from monitor.diff.model import SIGNIFICANT_KINDS, ChangeEvent, ClauseChange
@@ -34,7 +34,7 @@ from monitor.diff.summary import summarize_event
 
 # Bump when a change here can turn the same two extractions into different events, so stored
 # events can be recomputed (style note 6).
-DIFFER_VERSION = "1.2.0"
+DIFFER_VERSION = "1.3.0"
 
 __all__ = [
     "DIFFER_VERSION",
@@ -55,13 +55,12 @@ def diff_versions(
     url_before: str | None = None,
     url_after: str | None = None,
     payer: str | None = None,
-    after_outage: bool = False,
 ) -> list[ChangeEvent]:
     """Change events between the last good version ``before`` and the new version ``after``."""
     if before is not None and not before.good:
         raise ValueError(
             f"before must be the previous good version, got outcome {before.outcome!r}; "
-            "pass the last good extraction and after_outage=True"
+            "pass the last good extraction"
         )
     if not after.good:
         events = [unavailable_event(before, after, url_before=url_before, url_after=url_after)]
@@ -69,12 +68,6 @@ def diff_versions(
         events = []
     else:
         events = classify(before, after, url_before=url_before, url_after=url_after)
-        if after_outage:
-            recovered = unavailable_event(before, after, url_before=url_before, url_after=url_after)
-            # The version before this one was unknown; this one is readable again.
-            recovered.stance_before = "unknown"
-            recovered.stance_after = governing_stance(after.clauses) or "absent"
-            events.insert(0, recovered)
     content_changed = any(ev.kind != "moved" for ev in events)
     for ev in events:
         ev.summary = summarize_event(ev, payer, content_changed=content_changed)

@@ -126,12 +126,8 @@ def summarize_event(
     kind = event.kind
     if kind == "unavailable":
         outcome = event.facts_after.get("outcome")
-        if event.stance_after == "unknown":
-            why = f" ({str(outcome).replace('_', ' ')})" if outcome else ""
-            return f"{prefix}source unavailable{why}; coverage not compared, last good version kept"
-        return (
-            f"{prefix}source available again after an outage; compared with the last good version"
-        )
+        why = f" ({str(outcome).replace('_', ' ')})" if outcome else ""
+        return f"{prefix}source unavailable{why}; coverage not compared, last good version kept"
     if kind == "moved":
         new = event.facts_after.get("url")
         what = "coverage changed too (see the other events)"

@@ -139,15 +139,6 @@ def test_unavailable_is_exactly_one_event_without_coverage() -> None:
     assert [(e.kind, e.drug, e.significant) for e in events] == [("unavailable", None, False)]
 
 
-def test_recovery_after_outage_compares_with_last_good() -> None:
-    good = build("esk_trd")
-    same = build("esk_trd")
-    assert same is not None
-    events = diff_versions(good, same, after_outage=True)
-    assert [(e.kind, e.drug) for e in events] == [("unavailable", None)]
-    assert "available again" in events[0].summary
-
-
 def test_before_must_be_good() -> None:
     bad = build("maintenance")
     after = build("esk_trd")
