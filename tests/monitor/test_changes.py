@@ -184,3 +184,200 @@ def test_retired_policy_is_removed_not_quarantined(
         ("removed", "esketamine", True),
         ("removed", "ketamine", True),
     ]
+
+
+# -- the change classes of issue 9, each through a real crawl --------------------------------
+
+ICD_TABLE = (
+    "<h2>ICD-10 Codes</h2><table><tr><th>ICD-10</th><th>Description</th></tr>"
+    "<tr><td>F32.2</td><td>Major depressive disorder, single episode, severe</td></tr>"
+    "<tr><td>F33.2</td><td>Major depressive disorder, recurrent, severe</td></tr></table>"
+)
+WITH_CODES = SAMPLE_HTML.replace("<h2>Background</h2>", ICD_TABLE + "<h2>Background</h2>")
+MORE_CODES = WITH_CODES.replace(
+    "</td></tr></table>",
+    "</td></tr><tr><td>F33.1</td><td>Major depressive disorder, recurrent, moderate</td></tr>"
+    "</table>",
+)
+
+
+def _source_row(db_url: str) -> Source:
+    db = Database(db_url)
+    with db.session() as s:
+        src = s.get(Source, "evergreen")
+        assert src is not None
+        s.expunge(src)
+    db.dispose()
+    return src
+
+
+def test_diagnosis_code_list_expanded_is_a_criteria_change_and_billing_codes_stay_coding(
+    site: LocalSite, tmp_path: Path, fast_config: Config, sqlite_url: str
+) -> None:
+    registry = _setup(site, tmp_path, fast_config, sqlite_url)
+    site.set("/policy.html", WITH_CODES)
+    crawl(fast_config, registry)
+    assert _diff(sqlite_url) == []
+    site.set("/policy.html", MORE_CODES)
+    crawl(fast_config, registry)
+    (event,) = _diff(sqlite_url)
+    # Ketamine is experimental in this policy: the approvable codes are esketamine's.
+    assert (event.kind, event.drug, event.significant) == ("criteria_change", "esketamine", True)
+    assert "diagnosis codes added F33.1" in event.summary
+    site.set("/policy.html", MORE_CODES.replace("S0013", "J0013"))
+    crawl(fast_config, registry)
+    assert [(e.kind, e.drug) for e in _diff(sqlite_url)] == [("coding_change", "esketamine")]
+
+
+ALERTS = (
+    "<html><head><title>Pharmacy Alerts</title></head><body><main><h1>Pharmacy Alerts</h1>"
+    "<ul><li>Dental fee schedule update for providers.</li>"
+    "<li>New fax number for pharmacy claims questions.</li></ul>{more}</main></body></html>"
+)
+SPRAVATO_ALERT = (
+    "<h2>Spravato coverage</h2><p>Spravato (esketamine) nasal spray will require prior "
+    "authorization under the medical benefit.</p>"
+)
+
+
+def test_readable_first_version_without_the_drug_is_a_baseline_for_added(
+    site: LocalSite, tmp_path: Path, fast_config: Config, db_url: str
+) -> None:
+    registry = _setup(site, tmp_path, fast_config, db_url)
+    site.set("/policy.html", ALERTS.format(more=""))  # short, no policy number, no drug
+    crawl(fast_config, registry)
+    assert _diff(db_url) == []  # not an outage: a readable page
+    src = _source_row(db_url)
+    assert (src.health, src.consecutive_failures) == ("no_drug_content", 0)
+    site.set("/policy.html", ALERTS.format(more="<p>Office closed on holidays.</p>"))
+    crawl(fast_config, registry)
+    assert _diff(db_url) == []  # still nothing about the drug
+    site.set("/policy.html", ALERTS.format(more=SPRAVATO_ALERT))
+    crawl(fast_config, registry)
+    events = _diff(db_url)
+    assert [(e.kind, e.drug, e.stance_after) for e in events] == [
+        ("added", "esketamine", "prior_authorization")
+    ]
+
+
+def test_page_that_loses_its_anchors_is_still_an_outage(
+    site: LocalSite, tmp_path: Path, fast_config: Config, sqlite_url: str
+) -> None:
+    registry = _setup(site, tmp_path, fast_config, sqlite_url)
+    crawl(fast_config, registry)
+    _diff(sqlite_url)
+    site.set("/policy.html", ALERTS.format(more=""))  # the policy became an anchorless page
+    crawl(fast_config, registry)
+    assert [(e.kind, e.significant) for e in _diff(sqlite_url)] == [("unavailable", False)]
+    assert _source_row(sqlite_url).consecutive_failures == 1
+
+
+def test_outage_over_several_fetches_is_one_event_and_every_fetch_counts_for_health(
+    site: LocalSite, tmp_path: Path, fast_config: Config, sqlite_url: str
+) -> None:
+    registry = _setup(site, tmp_path, fast_config, sqlite_url)
+    crawl(fast_config, registry)
+    _diff(sqlite_url)
+    streak = []
+    for body, status in (
+        (MAINTENANCE, 200),
+        (MAINTENANCE, 200),  # identical bytes: no new version, the outage goes on
+        (MAINTENANCE.replace("soon", "soon!"), 200),  # a new version of the same outage
+        (MAINTENANCE, 503),  # an HTTP failure in between
+    ):
+        site.set("/policy.html", body, status=status)
+        crawl(fast_config, registry)
+        streak.append(
+            ([(e.kind, e.significant) for e in _diff(sqlite_url)],
+             _source_row(sqlite_url).consecutive_failures)
+        )  # fmt: skip
+    assert streak == [([("unavailable", False)], 1), ([], 2), ([], 3), ([], 4)]
+    site.set("/policy.html", STRICTER)  # back, with a real change since the last good version
+    crawl(fast_config, registry)
+    back = _diff(sqlite_url)
+    assert [(e.kind, e.drug) for e in back] == [("criteria_change", "esketamine")]
+    outage = _events_of(sqlite_url)[0]
+    assert outage.kind == "unavailable"
+    assert back[0].before_snapshot_id == outage.before_snapshot_id  # last good before it
+    assert _source_row(sqlite_url).consecutive_failures == 0
+    site.set("/policy.html", MAINTENANCE)  # a second outage, same page as the first
+    crawl(fast_config, registry)
+    assert [(e.kind, e.significant) for e in _diff(sqlite_url)] == [("unavailable", False)]
+
+
+def _events_of(db_url: str) -> list[ChangeEventRecord]:
+    db = Database(db_url)
+    with db.session() as s:
+        rows = list(s.scalars(select(ChangeEventRecord).order_by(ChangeEventRecord.id)))
+        for r in rows:
+            s.expunge(r)
+    db.dispose()
+    return rows
+
+
+def test_redirect_with_a_criteria_change_is_moved_and_the_change(
+    site: LocalSite, tmp_path: Path, fast_config: Config, sqlite_url: str
+) -> None:
+    registry = _setup(site, tmp_path, fast_config, sqlite_url)
+    crawl(fast_config, registry)
+    _diff(sqlite_url)
+    site.redirect("/policy.html", site.url("/new-home/policy.html"))
+    site.set("/new-home/policy.html", STRICTER)
+    crawl(fast_config, registry)
+    events = _diff(sqlite_url)
+    assert sorted((e.kind, e.drug, e.significant) for e in events) == [
+        ("criteria_change", "esketamine", True),
+        ("moved", "", False),
+    ]
+    change = next(e for e in events if e.kind == "criteria_change")
+    assert "3 → 4" in change.summary and "(document also moved)" in change.summary
+
+
+def test_synonymous_rewording_is_silent_and_an_investigational_flip_is_a_stance_change(
+    site: LocalSite, tmp_path: Path, fast_config: Config, sqlite_url: str
+) -> None:
+    bipolar = "<p>Esketamine nasal spray is considered investigational for bipolar depression.</p>"
+    base = SAMPLE_HTML.replace("<h3>II. Ketamine</h3>", bipolar + "<h3>II. Ketamine</h3>")
+    registry = _setup(site, tmp_path, fast_config, sqlite_url)
+    site.set("/policy.html", base)
+    crawl(fast_config, registry)
+    _diff(sqlite_url)
+    for old, new in (
+        ("in combination with", "alongside"),
+        ("alongside", "in conjunction with"),
+        ("Prior authorization is required", "Prior approval is required"),
+    ):
+        base = base.replace(old, new)
+        site.set("/policy.html", base)
+        crawl(fast_config, registry)
+        assert _diff(sqlite_url) == [], f"{old!r} -> {new!r} is rewording"
+    flipped = base.replace(
+        "is considered investigational for bipolar depression",
+        "is considered medically necessary for bipolar depression",
+    )
+    site.set("/policy.html", flipped)
+    crawl(fast_config, registry)
+    events = _diff(sqlite_url)
+    assert [(e.kind, e.drug) for e in events] == [("stance_change", "esketamine")]
+
+
+def test_undeclared_utf8_page_is_read_with_its_brand_name(
+    site: LocalSite, tmp_path: Path, fast_config: Config, sqlite_url: str
+) -> None:
+    from monitor.extraction_jobs import stored_extraction
+    from storage.models import Snapshot
+
+    registry = _setup(site, tmp_path, fast_config, sqlite_url)
+    page = SAMPLE_HTML.replace('<meta charset="utf-8">', "").replace(
+        "Esketamine nasal spray (Spravato) is", "SPRAVATO\u00ae (esketamine) nasal spray is"
+    )
+    site.set("/policy.html", page.encode("utf-8"), content_type="text/html")
+    crawl(fast_config, registry)
+    db = Database(sqlite_url)
+    with db.session() as s:
+        snap = s.scalars(select(Snapshot)).one()
+        ext = stored_extraction(s, snap.id)
+    db.dispose()
+    assert ext is not None and ext.outcome == "ok"
+    texts = [c.text for c in ext.clauses if c.drug == "esketamine"]
+    assert any(t.startswith("SPRAVATO\u00ae (esketamine) nasal spray is") for t in texts)
