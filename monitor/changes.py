@@ -66,6 +66,10 @@ def structure_lost(before: Extraction, after: Extraction) -> str | None:
     had = [k for k in ("title", "policy_number") if getattr(before, k)]
     if len(had) == 2 and not any(getattr(after, k) for k in had) and not after.clauses:
         return "lost its title, policy number and coverage clauses"
+    if before.clauses and not after.clauses and before.title and after.title != before.title:
+        # A payer who drops a drug keeps the document; an error or landing page served at the
+        # same address has neither its title nor its clauses.
+        return f"lost its title ({before.title!r}) and its coverage clauses"
     return None
 
 
@@ -211,9 +215,7 @@ def diff_source(
         # From the start (first run or a rebuild): set-aside verdicts are recomputed too.
         session.execute(
             delete(Quarantine).where(
-                Quarantine.snapshot_id.in_(
-                    select(Snapshot.id).where(Snapshot.source_id == src.id)
-                )
+                Quarantine.snapshot_id.in_(select(Snapshot.id).where(Snapshot.source_id == src.id))
             )
         )
     stmt = select(Snapshot).where(Snapshot.source_id == src.id).order_by(Snapshot.id)

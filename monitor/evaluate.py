@@ -11,6 +11,7 @@ import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -168,14 +169,14 @@ def _predictions(case: Case, cfg: Config, version_snapshot: dict[str, int]) -> d
                 pairs.add((versions[i - 1], after))
             changes += [{"from": f, "to": t, **_entry(ev)} for f, t in sorted(pairs)]
         # One unavailable event covers its whole outage: every pair with a version inside it.
-        for prev, v in zip(versions, versions[1:], strict=False):
-            ev = outage_of.get(version_snapshot.get(prev, -1)) or outage_of.get(
+        for prev, v in pairwise(versions):
+            outage = outage_of.get(version_snapshot.get(prev, -1)) or outage_of.get(
                 version_snapshot.get(v, -1)
             )
-            if ev is not None and not any(
+            if outage is not None and not any(
                 c["from"] == prev and c["to"] == v and c["kind"] == "unavailable" for c in changes
             ):
-                changes.append({"from": prev, "to": v, **_entry(ev)})
+                changes.append({"from": prev, "to": v, **_entry(outage)})
     db.dispose()
     return {"clauses": clauses, "changes": changes}
 

@@ -73,8 +73,14 @@ SYNONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "failed",
             "non-response to",
             "nonresponse to",
+            "has not responded to",
+            "have not responded to",
+            "not responded to",
         ),
     ),
+    # Conditions written out or abbreviated.
+    ("trd", ("treatment-resistant depression", "treatment resistant depression")),
+    ("mdd", ("major depressive disorder",)),
     # Diagnosis.
     (
         "diagnosis",
