@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.config import NotifySettings
+from crawler.extract.model import UNAVAILABLE_OUTCOMES
 from monitor.reports.model import UNPUBLISHED_STATUSES
 from storage.models import ChangeEventRecord, Notification, Source
 
@@ -90,6 +91,10 @@ def operator_message(session: Session, threshold: int) -> Message | None:
                     f"• {src.id}: robots.txt disallows {src.url} — ask the site or drop it",
                 )
             )
+        elif src.last_error_kind in UNAVAILABLE_OUTCOMES:
+            # Fetched but unusable (maintenance, login ...): its unavailable event below
+            # announces the outage once, however many fetches it lasts.
+            continue
         elif src.consecutive_failures >= threshold:
             items.append(
                 (

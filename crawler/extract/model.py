@@ -7,7 +7,7 @@ stored beside its snapshot and recomputed later without changing meaning.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Drug = Literal["ketamine", "esketamine"]
 DRUGS: tuple[Drug, ...] = ("ketamine", "esketamine")
@@ -50,6 +50,8 @@ Outcome = Literal[
     "unparseable",  # corrupt PDF, undecodable JSON
 ]
 GOOD_OUTCOMES: frozenset[str] = frozenset({"ok", "no_drug_content"})
+# A body arrived but is no usable version: these outcomes count as failed fetches for health.
+UNAVAILABLE_OUTCOMES: frozenset[str] = frozenset(get_args(Outcome)) - GOOD_OUTCOMES
 
 
 BlockKind = Literal["heading", "paragraph", "list_item", "table_row"]

@@ -6,7 +6,7 @@ import click
 from sqlalchemy import select
 
 from crawler.errors import HINTS
-from crawler.extract.model import GOOD_OUTCOMES
+from crawler.extract.model import GOOD_OUTCOMES, UNAVAILABLE_OUTCOMES
 from monitor.cli.common import common_options, console, make_context, print_json, table
 from monitor.source_health import source_problem
 from storage.models import Source
@@ -67,7 +67,7 @@ def health(
 
 
 def _advice(row: dict[str, object]) -> str:
-    if row["consecutive_failures"]:
+    if row["consecutive_failures"] and row["last_error_kind"] not in UNAVAILABLE_OUTCOMES:
         return f"{row['last_error']} — {HINTS.get(str(row['last_error_kind']), '')}"
     if row["problem"] == "never crawled":
         return "run `policywatch crawl --source ID`"
