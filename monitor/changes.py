@@ -211,13 +211,6 @@ def diff_source(
     version after it is compared with the last good version before it.
     """
     stats = stats or DiffStats()
-    if src.last_diffed_snapshot_id is None:
-        # From the start (first run or a rebuild): set-aside verdicts are recomputed too.
-        session.execute(
-            delete(Quarantine).where(
-                Quarantine.snapshot_id.in_(select(Snapshot.id).where(Snapshot.source_id == src.id))
-            )
-        )
     stmt = select(Snapshot).where(Snapshot.source_id == src.id).order_by(Snapshot.id)
     if src.last_diffed_snapshot_id is not None:
         stmt = stmt.where(Snapshot.id > src.last_diffed_snapshot_id)
@@ -345,6 +338,13 @@ def detect_changes(
         stmt = stmt.where(Source.id.in_(list(source_ids)))
     sources = list(session.scalars(stmt))
     stats = DiffStats(sources=len(sources))
+    if rebuild:
+        # Set-aside verdicts are derived from history too: recompute them with the events.
+        forget = delete(Quarantine)
+        if source_ids:
+            of_sources = select(Snapshot.id).where(Snapshot.source_id.in_(list(source_ids)))
+            forget = forget.where(Quarantine.snapshot_id.in_(of_sources))
+        session.execute(forget)
     for i, src in enumerate(sources, 1):
         if rebuild:
             src.last_diffed_snapshot_id = None
