@@ -37,6 +37,7 @@ HINTS = {
     "too_large": "the body exceeded crawl.max_bytes: raise it or check the URL",
     "connection": "the connection broke mid-transfer",
     "tls": "the TLS handshake failed",
+    "bad_url": "the registry URL cannot be requested: fix `url` in the sources file",
     "other": "unexpected failure: see the error text",
 }
 

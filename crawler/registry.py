@@ -155,15 +155,46 @@ def _check_choice(where: str, key: str, value: Any, allowed: Sequence[str]) -> s
 
 
 def check_url(url: Any) -> str | None:
-    """Return why ``url`` is not a fetchable http(s) URL, or None when it is."""
+    """Return why ``url`` is not a fetchable http(s) URL, or None when it is.
+
+    Everything Scrapy would trip over when building the request is caught here (bad port,
+    unbalanced IPv6 brackets, host names IDNA cannot encode), so one bad entry is reported
+    when the registry loads instead of stopping a crawl half-way.
+    """
     if not isinstance(url, str) or not url.strip():
         return "must be a non-empty string"
-    parts = urlsplit(url)
+    if any(ch.isspace() or ord(ch) < 32 for ch in url.strip()):
+        return "contains spaces or control characters"
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port  # raises ValueError when out of range or not a number
+        host = parts.hostname
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
     if parts.scheme not in ("http", "https"):
         return "must start with http:// or https://"
-    if not parts.hostname or " " in url:
-        return "has no host or contains spaces"
+    if not host:
+        return "has no host"
+    if port == 0:
+        return "has port 0; use 1-65535"
+    if parts.username or parts.password:
+        return "must not carry a user name or password"
+    if not _is_ip_literal(host):
+        try:
+            host.encode("idna")
+        except UnicodeError as exc:
+            return f"has a host name that is not valid IDNA ({exc})"
     return None
+
+
+def _is_ip_literal(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_entry(path: Path, index: int, entry: Any) -> PolicySource:

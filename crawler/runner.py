@@ -32,10 +32,13 @@ class CrawlSummary:
     unchanged: int = 0
     failed: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    # Sources asked for but with no recorded fetch (the crawl stopped early): never "fine".
+    missing: list[str] = field(default_factory=list)
+    status: str = "finished"  # the run row's status: finished | failed | interrupted
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0
+        return self.failed == 0 and not self.missing and self.status == "finished"
 
 
 class CrawlError(RuntimeError):
@@ -82,7 +85,11 @@ def prepare(cfg: Config, sources: Sequence[PolicySource]) -> list[str]:
     return [s.id for s in sources if s.enabled]
 
 
-def summarize_run(cfg: Config, run_id: int | None) -> CrawlSummary:
+def summarize_run(
+    cfg: Config, run_id: int | None, expected: Sequence[str] = ()
+) -> CrawlSummary:
+    """What the run row and its fetch records say; ``expected`` ids without a record are missing."""
+    from storage.models import CrawlRun
     from storage.repo import run_fetches
 
     summary = CrawlSummary(run_id=run_id)
@@ -91,7 +98,11 @@ def summarize_run(cfg: Config, run_id: int | None) -> CrawlSummary:
     db = Database(cfg.db_url)
     try:
         with db.session() as session:
+            run = session.get(CrawlRun, run_id)
+            summary.status = run.status if run is not None else "failed"
+            seen: set[str] = set()
             for f in run_fetches(session, run_id):
+                seen.add(f.source_id)
                 summary.sources += 1
                 if f.result == "failed":
                     summary.failed += 1
@@ -107,6 +118,7 @@ def summarize_run(cfg: Config, run_id: int | None) -> CrawlSummary:
                     summary.new_versions += 1
                 else:
                     summary.unchanged += 1
+            summary.missing = [i for i in expected if i not in seen]
     finally:
         db.dispose()
     return summary
@@ -149,7 +161,10 @@ def crawl_here(
             f"the crawl did not start (finish reason: {reason}); see {cfg.log_file}; "
             + "; ".join(errors)
         )
-    return summarize_run(cfg, run_id)
+    summary = summarize_run(cfg, run_id, source_ids)
+    if errors and summary.status == "finished":
+        summary.status = "failed"
+    return summary
 
 
 def _child(

@@ -14,7 +14,7 @@ from twisted.python.failure import Failure
 
 from crawler.errors import classify_failure
 from crawler.items import FetchResult
-from crawler.registry import load_sources
+from crawler.registry import check_url, load_sources
 from storage.db import Database
 from storage.models import Source
 from storage.repo import SnapshotRef, latest_snapshots, sync_sources
@@ -57,7 +57,27 @@ class PoliciesSpider(scrapy.Spider):
             self.known = latest_snapshots(session, [t.id for t in targets])
         self.crawler.stats.set_value("policywatch/sources", len(targets))
         for src in targets:
-            yield self.request_for(src.id, src.url)
+            # A URL stored before validation existed (or edited in the database) may not make a
+            # request: that source fails, recorded; the sources after it are still fetched.
+            problem = check_url(src.url)
+            if problem is None:
+                try:
+                    yield self.request_for(src.id, src.url)
+                    continue
+                except ValueError as exc:
+                    problem = str(exc)
+            yield self.bad_url(src.id, src.url, problem)
+
+    @staticmethod
+    def bad_url(source_id: str, url: str, problem: str) -> FetchResult:
+        return FetchResult(
+            source_id=source_id,
+            url=url,
+            started_at=datetime.now(UTC),
+            status="failed",
+            error_kind="bad_url",
+            error=f"cannot request {url!r}: {problem}",
+        )
 
     def request_for(self, source_id: str, url: str) -> scrapy.Request:
         headers: dict[str, str] = {}

@@ -101,7 +101,14 @@ def report(ctx: object, summary: CrawlSummary, *, per_source: bool, as_json: boo
     for f in summary.failures:
         hint = HINTS.get(f["kind"] or "other", "")
         console.print(f"  [red]✗[/red] {f['source_id']}: {f['error']} [dim]({hint})[/dim]")
-    if summary.failures:
+    if summary.missing:
+        console.print(
+            f"[red]{len(summary.missing)} source(s) not fetched[/red] (the crawl stopped early): "
+            + ", ".join(summary.missing[:20])
+        )
+    if summary.status != "finished":
+        console.print(f"[red]the crawl run ended {summary.status}[/red]")
+    if summary.failures or not summary.ok:
         console.print(f"[dim]Scrapy's detailed log: {ctx.config.log_file}[/dim]")
 
 

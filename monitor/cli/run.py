@@ -47,6 +47,13 @@ def print_cycle(result: CycleResult) -> None:
     )
     for f in c.failures[:20]:
         console.print(f"  [red]✗[/red] {f['source_id']}: {f['error']}")
+    if c.missing:
+        console.print(
+            f"[red]{len(c.missing)} source(s) not fetched[/red] (the crawl stopped early): "
+            + ", ".join(c.missing[:20])
+        )
+    if c.status != "finished":
+        console.print(f"[red]the crawl run ended {c.status}[/red]")
     if result.events:
         console.print(
             table(
