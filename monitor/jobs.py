@@ -28,19 +28,20 @@ def config_from_options(options: dict[str, Any]) -> Config:
 def cycle_job(options: dict[str, Any]) -> dict[str, Any]:
     """One scheduled cycle: crawl (child process) → extract → diff → report → notify."""
     from monitor.cycle import run_cycle
-    from monitor.locks import cycle_lock
+    from monitor.locks import CycleBusy, exclusive
 
     cfg = config_from_options(options)
     sources = load_sources(cfg.sources or None)
-    with cycle_lock(cfg.schedule.lock_url, ttl=cfg.schedule.lock_ttl_seconds) as mine:
-        if not mine:
-            log.warning(
-                "cycle skipped: another policywatch holds the lock at %s", cfg.schedule.lock_url
+    try:
+        with exclusive(cfg) as closed:
+            if closed:
+                log.warning("closed crawl run(s) left running by a killed process: %s", closed)
+            result = run_cycle(
+                cfg, sources, now=datetime.now(UTC), **options.get("crawl_overrides", {})
             )
-            return {"skipped": True}
-        result = run_cycle(
-            cfg, sources, now=datetime.now(UTC), **options.get("crawl_overrides", {})
-        )
+    except CycleBusy as exc:
+        log.warning("cycle skipped: %s", exc)
+        return {"skipped": True}
     log.info(
         "cycle: %d new version(s), %d failed, %d change event(s), %d significant",
         result.crawl.new_versions,

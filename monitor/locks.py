@@ -1,22 +1,38 @@
-"""A cross-process lock for the cycle, so two schedulers never crawl the same registry at once.
+"""One cycle at a time: every command that writes crawl history or derived data holds this lock.
 
-APScheduler's ``max_instances=1`` only holds within one process. Operators who run a scheduler
-on more than one host (for availability, against one PostgreSQL) set ``[schedule] lock_url`` to
-a Redis URL; the cycle then runs only where the lock was won. The lock expires by itself
-(``ttl``) if its holder dies, and is released only by the holder that took it.
+APScheduler's ``max_instances=1`` only holds within one process. ``run``, ``crawl``, ``diff``,
+``reextract`` and the scheduler's cycle all take the same lock: a Redis lock when ``[schedule]
+lock_url`` is set (operators running schedulers on several hosts against one PostgreSQL), else
+the database's own (a PostgreSQL advisory lock, or a lock file next to a SQLite database). The
+Redis lock expires by itself (``ttl``) if its holder dies; the database locks are released by
+the server or the kernel when the holder's connection or process ends.
+
+Whoever wins the lock also closes crawl runs left "running" by a killed process: while the lock
+is held, no other run can be in progress.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 
-CYCLE_LOCK = "policywatch:cycle"
+from crawler.config import Config
+from storage.db import Database
+from storage.locks import LOCK_NAME, database_lock
+from storage.redact import redact
+from storage.repo import close_stale_runs
+
+CYCLE_LOCK = LOCK_NAME
+
+
+class CycleBusy(RuntimeError):
+    """Another policywatch process holds the cycle lock."""
 
 
 @contextmanager
 def cycle_lock(url: str, *, ttl: float, name: str = CYCLE_LOCK) -> Iterator[bool]:
-    """Yield True when this process holds the lock (or no lock is configured), else False."""
+    """Yield True when this process holds the Redis lock (or no lock is configured), else False."""
     if not url:
         yield True
         return
@@ -24,7 +40,11 @@ def cycle_lock(url: str, *, ttl: float, name: str = CYCLE_LOCK) -> Iterator[bool
 
     client = redis.Redis.from_url(url)
     lock = client.lock(name, timeout=ttl, blocking=False)
-    acquired = bool(lock.acquire())
+    try:
+        acquired = bool(lock.acquire())
+    except redis.exceptions.RedisError as exc:
+        client.close()
+        raise CycleBusy(f"cannot reach the lock server {redact(url)}: {redact(str(exc))}") from None
     try:
         yield acquired
     finally:
@@ -33,3 +53,36 @@ def cycle_lock(url: str, *, ttl: float, name: str = CYCLE_LOCK) -> Iterator[bool
             with suppress(redis.exceptions.LockError):
                 lock.release()
         client.close()
+
+
+@contextmanager
+def exclusive(cfg: Config, *, now: datetime | None = None) -> Iterator[list[int]]:
+    """Hold the cycle lock for the block; raise CycleBusy when another process holds it.
+
+    Yields the ids of stale crawl runs it closed as "interrupted".
+    """
+    db = Database(cfg.db_url)
+    try:
+        if cfg.schedule.lock_url:
+            with cycle_lock(cfg.schedule.lock_url, ttl=cfg.schedule.lock_ttl_seconds) as mine:
+                if not mine:
+                    raise CycleBusy(
+                        f"another policywatch cycle holds the lock at "
+                        f"{redact(cfg.schedule.lock_url)}; try again when it has finished"
+                    )
+                yield _close_stale(db, now)
+            return
+        with database_lock(db.engine) as mine:
+            if not mine:
+                raise CycleBusy(
+                    f"another policywatch cycle is running on {db.display_url}; "
+                    "try again when it has finished"
+                )
+            yield _close_stale(db, now)
+    finally:
+        db.dispose()
+
+
+def _close_stale(db: Database, now: datetime | None) -> list[int]:
+    with db.session() as session:
+        return close_stale_runs(session, now or datetime.now(UTC))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import FetchAttempt, Snapshot, Source
+from storage.models import CrawlRun, FetchAttempt, Snapshot, Source
 
 SOURCE_FIELDS = (
     "payer",
@@ -108,3 +108,17 @@ def run_fetches(session: Session, run_id: int) -> list[FetchAttempt]:
 
 def as_utc(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%SZ") if value else ""
+
+
+def close_stale_runs(session: Session, now: datetime) -> list[int]:
+    """Mark crawl runs still "running" as "interrupted"; returns their ids.
+
+    Only call this while holding the cycle lock: then no run can really be in progress, so a
+    "running" row is what a killed process left behind.
+    """
+    stale = list(session.scalars(select(CrawlRun).where(CrawlRun.status == "running")))
+    for run in stale:
+        run.status = "interrupted"
+        run.finished_at = now
+    session.flush()
+    return [r.id for r in stale]

@@ -1,15 +1,20 @@
 """Stage 3: write fetch records, snapshots and extractions, in batches, and keep source health.
 
 Writes are batched because one transaction per page would cap an unchanged recrawl at the
-database's commit rate rather than the network's.
+database's commit rate rather than the network's. A batch is bounded by count and by bytes, so
+memory stays small however large the pages. Nothing is counted before its transaction commits:
+a batch that fails is retried one item at a time, and what still cannot be written is reported
+(the run ends "failed") instead of being announced as stored.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from crawler.extract.model import GOOD_OUTCOMES
 from crawler.items import FetchResult
@@ -17,13 +22,18 @@ from storage.blobs import put_blob
 from storage.db import Database
 from storage.models import CrawlRun, ExtractionRecord, FetchAttempt, Snapshot, Source
 
+log = logging.getLogger(__name__)
+
 
 class StorePipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.batch_size = crawler.settings.getint("POLICYWATCH_BATCH_SIZE", 200)
+        self.batch_bytes = crawler.settings.getint("POLICYWATCH_BATCH_BYTES", 8 * 1024 * 1024)
         self.buffer: list[FetchResult] = []
+        self.buffered_bytes = 0
         self.counts = {"new_versions": 0, "unchanged": 0, "failed": 0}
+        self.unstored: list[str] = []  # source ids whose outcome could not be written
         self.failures: dict[str, int] = {}
         # Each source's latest extraction outcome: a refetch of the same maintenance page
         # (identical bytes or 304) is the same outage going on, so it counts as a failure too.
@@ -51,28 +61,65 @@ class StorePipeline:
 
     def process_item(self, item: FetchResult) -> FetchResult:
         self.buffer.append(item)
-        if len(self.buffer) >= self.batch_size:
+        self.buffered_bytes += len(item.body)
+        if len(self.buffer) >= self.batch_size or self.buffered_bytes >= self.batch_bytes:
             self.flush()
         return item
 
     def flush(self) -> None:
         if not self.buffer or self.db is None:
             return
-        items, self.buffer = self.buffer, []
+        items, self.buffer, self.buffered_bytes = self.buffer, [], 0
+        try:
+            self._write(items)
+        except Exception as exc:  # the database refused the batch: try each item alone
+            log.warning("storing a batch of %d failed (%s); retrying one by one", len(items), exc)
+            for item in items:
+                try:
+                    self._write([item])
+                except Exception as one:
+                    log.error("could not store the outcome of %s: %s", item.source_id, one)
+                    self.unstored.append(item.source_id)
+        for item in items:
+            item.body = b""  # the bytes are stored; do not keep them alive in memory
+
+    def _write(self, items: list[FetchResult]) -> None:
+        assert self.db is not None
         attempts: list[dict[str, Any]] = []
         health: list[dict[str, Any]] = []
+        failures = dict(self.failures)
         with self.db.session() as session:
             for item in items:
                 snapshot_id = self._store_version(session, item) if item.is_new else None
                 attempts.append(self._attempt(item, snapshot_id))
-                health.append(self._health(item))
+                health.append(self._health(item, failures))
             session.execute(insert(FetchAttempt), attempts)
             session.execute(update(Source), health)
-        for item in items:
-            item.body = b""  # the bytes are stored; do not keep them alive in memory
+        # Committed: only now does any of it count.
+        self.failures = failures
+        for row in attempts:
+            key = {"failed": "failed", "new_version": "new_versions"}.get(row["result"])
+            self.counts[key or "unchanged"] += 1
 
-    def _store_version(self, session: Any, item: FetchResult) -> int:
+    def _store_version(self, session: Session, item: FetchResult) -> int | None:
+        """Write a new snapshot, or None when the source's newest one already has these bytes.
+
+        The newest snapshot is read inside this transaction (the source row locked on
+        PostgreSQL, the database on SQLite), so a second writer of the same bytes, e.g. an
+        overlapping crawl, finds the first one's snapshot instead of adding a duplicate.
+        """
         assert item.sha256 is not None
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(Source.id).where(Source.id == item.source_id).with_for_update())
+        newest = session.execute(
+            select(Snapshot.sha256)
+            .where(Snapshot.source_id == item.source_id)
+            .order_by(Snapshot.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if newest == item.sha256:
+            item.is_new = False
+            return None
         put_blob(session, item.body, item.sha256)
         snap = Snapshot(
             source_id=item.source_id,
@@ -108,14 +155,7 @@ class StorePipeline:
         elif item.status == "not_modified":
             result = "not_modified"
         else:
-            result = "new_version" if item.is_new else "unchanged"
-        self.counts[
-            "failed"
-            if result == "failed"
-            else "new_versions"
-            if result == "new_version"
-            else "unchanged"
-        ] += 1
+            result = "new_version" if snapshot_id is not None else "unchanged"
         return {
             "run_id": self.run_id,
             "source_id": item.source_id,
@@ -149,11 +189,11 @@ class StorePipeline:
             return outcome, f"still {outcome.replace('_', ' ')} (same version as last fetch)"
         return None
 
-    def _health(self, item: FetchResult) -> dict[str, Any]:
+    def _health(self, item: FetchResult, failures: dict[str, int]) -> dict[str, Any]:
         row: dict[str, Any] = {"id": item.source_id, "last_checked_at": item.started_at}
         unavailable = None if item.status == "failed" else self._unavailable(item)
         if item.status == "failed" or unavailable:
-            count = self.failures.get(item.source_id, 0) + 1
+            count = failures.get(item.source_id, 0) + 1
             kind, error = unavailable or (item.error_kind, item.error)
             row.update(consecutive_failures=count, last_error_kind=kind, last_error=error)
         else:
@@ -166,20 +206,24 @@ class StorePipeline:
             )
         if item.extraction is not None:
             row.update(health=item.extraction.outcome, health_message=item.extraction.message)
-        self.failures[item.source_id] = count
+        failures[item.source_id] = count
         return row
 
     def close_spider(self) -> None:
         self.flush()
         if self.db is None:
             return
-        with self.db.session() as session:
-            run = session.get(CrawlRun, self.run_id)
-            if run is not None:
-                run.finished_at = datetime.now(UTC)
-                run.sources_total = sum(self.counts.values())
-                run.new_versions = self.counts["new_versions"]
-                run.unchanged = self.counts["unchanged"]
-                run.failed = self.counts["failed"]
-                run.status = "finished"
+        try:
+            with self.db.session() as session:
+                run = session.get(CrawlRun, self.run_id)
+                if run is not None:
+                    run.finished_at = datetime.now(UTC)
+                    run.sources_total = sum(self.counts.values()) + len(self.unstored)
+                    run.new_versions = self.counts["new_versions"]
+                    run.unchanged = self.counts["unchanged"]
+                    run.failed = self.counts["failed"] + len(self.unstored)
+                    run.status = "failed" if self.unstored else "finished"
+        except Exception as exc:  # the database is gone: the next start closes the row
+            log.error("could not close crawl run %s: %s", self.run_id, exc)
+        self.crawler.stats.set_value("policywatch/unstored", list(self.unstored))
         self.db.dispose()

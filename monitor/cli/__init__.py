@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from monitor.cli.archive import history, show
@@ -18,9 +20,45 @@ from monitor.cli.report import report
 from monitor.cli.run import run, schedule
 from monitor.cli.sources import sources
 from monitor.cli.web import serve, users
+from storage.redact import install_log_redaction, redact
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class PolicywatchGroup(click.Group):
+    """Every error ends as one line without secrets: no traceback, no password, no token."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        install_log_redaction()
+        try:
+            return super().invoke(ctx)
+        except click.UsageError:
+            raise
+        except click.ClickException as exc:
+            raise click.ClickException(redact(exc.message)) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            raise click.ClickException(one_line(exc)) from None
+
+
+def one_line(exc: BaseException) -> str:
+    """An unexpected error as one redacted line that says what to do next."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    if isinstance(exc, DBAPIError):
+        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig)
+        return redact(
+            f"database error: {first}. Check that the database server is up and --db / "
+            "POLICYWATCH_DB is right; the interrupted run is closed on the next start."
+        )
+    if isinstance(exc, SQLAlchemyError):
+        return redact(f"database error: {str(exc).splitlines()[0]}")
+    text = str(exc).strip().splitlines()
+    return redact(f"{type(exc).__name__}: {text[0] if text else 'unexpected error'}")
+
+
+@click.group(
+    cls=PolicywatchGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="policywatch")
 def main() -> None:
     """policywatch: watch insurers' ketamine and esketamine coverage documents.

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from monitor.cli.common import common_options, console, make_context, print_json, table
 from storage.blobs import read_blob
 from storage.models import ExtractionRecord, Snapshot, Source
+from storage.redact import redact
 from storage.repo import as_utc, source_history
 
 
@@ -32,7 +33,7 @@ def history(
         src = session.get(Source, source_id)
         if src is None:
             raise click.ClickException(
-                f"no source {source_id!r} in {ctx.config.db_url}. "
+                f"no source {source_id!r} in {redact(ctx.config.db_url)}. "
                 "See `policywatch sources list`, or crawl it first."
             )
         snaps = source_history(session, source_id)

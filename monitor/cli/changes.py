@@ -11,7 +11,15 @@ import click
 
 from monitor.change_list import list_events
 from monitor.changes import detect_changes
-from monitor.cli.common import common_options, console, make_context, parse_day, print_json, table
+from monitor.cli.common import (
+    common_options,
+    console,
+    exclusive,
+    make_context,
+    parse_day,
+    print_json,
+    table,
+)
 from monitor.diff.model import Kind
 from storage.models import ChangeEventRecord
 from storage.reviews import record_review
@@ -37,7 +45,7 @@ def diff(
     """Compare each new version with its source's last good version and store change events."""
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
-    with db.session() as session:
+    with exclusive(ctx), db.session() as session:
         stats = detect_changes(
             session, now=datetime.now(UTC), source_ids=list(only) or None, rebuild=rebuild
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from rich.table import Table
 from crawler.config import Config, ConfigError, load_config
 from crawler.registry import PolicySource, RegistryError, load_sources, shipped_registry_files
 from storage.db import Database
+from storage.redact import redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console()
@@ -41,9 +43,28 @@ class Context:
             return Database(self.config.db_url)
         except Exception as exc:  # connection or migration problems: say where and what
             raise click.ClickException(
-                f"cannot open the database {self.config.db_url!r}: {exc}\n"
+                f"cannot open the database {redact(self.config.db_url)!r}: "
+                f"{redact(str(exc).strip().splitlines()[0] if str(exc).strip() else exc)}\n"
                 "Check --db / POLICYWATCH_DB (any SQLAlchemy URL) and that the server is up."
             ) from None
+
+
+@contextmanager
+def exclusive(ctx: Context) -> Iterator[None]:
+    """Hold the one-cycle-at-a-time lock for a command that writes history or derived data."""
+    from monitor.locks import CycleBusy
+    from monitor.locks import exclusive as hold
+
+    try:
+        with hold(ctx.config) as closed:
+            if closed:
+                err_console.print(
+                    f"[yellow]closed {len(closed)} crawl run(s) left running by an interrupted "
+                    f"process: {', '.join(map(str, closed))}[/yellow]"
+                )
+            yield
+    except CycleBusy as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def common_options(func: F) -> F:

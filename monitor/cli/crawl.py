@@ -7,7 +7,8 @@ import sys
 import click
 
 from crawler.runner import CrawlError, CrawlSummary, crawl_here, prepare
-from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.cli.common import common_options, console, exclusive, make_context, print_json, table
+from storage.redact import redact
 from storage.repo import run_fetches
 
 
@@ -42,15 +43,16 @@ def crawl(
                 "See `policywatch sources list` for the ids."
             )
         srcs = [s for s in srcs if s.id in set(only)]
-    ids = prepare(ctx.config, srcs)
-    if not ids:
-        raise click.ClickException("no enabled sources to crawl")
-    if not as_json:
-        console.print(f"Crawling {len(ids)} source(s) into {ctx.config.db_url}")
-    try:
-        summary = crawl_here(ctx.config, ids, progress=not as_json and sys.stderr.isatty())
-    except CrawlError as exc:
-        raise click.ClickException(str(exc)) from None
+    with exclusive(ctx):
+        ids = prepare(ctx.config, srcs)
+        if not ids:
+            raise click.ClickException("no enabled sources to crawl")
+        if not as_json:
+            console.print(f"Crawling {len(ids)} source(s) into {redact(ctx.config.db_url)}")
+        try:
+            summary = crawl_here(ctx.config, ids, progress=not as_json and sys.stderr.isatty())
+        except CrawlError as exc:
+            raise click.ClickException(str(exc)) from None
     report(ctx, summary, per_source=per_source, as_json=as_json)
     sys.exit(0 if summary.ok else 1)
 

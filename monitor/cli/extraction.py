@@ -15,7 +15,7 @@ from crawler.extract import EXTRACTOR_VERSION
 from crawler.extract import extract as run_extract
 from crawler.extract.context import Why
 from crawler.extract.model import Clause
-from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.cli.common import common_options, console, exclusive, make_context, print_json, table
 from monitor.extraction_jobs import reextract as run_reextract
 
 _CTYPES = {
@@ -137,7 +137,7 @@ def reextract(
     """
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
-    with Progress(transient=True) as progress, db.session() as session:
+    with exclusive(ctx), Progress(transient=True) as progress, db.session() as session:
         task = progress.add_task("re-extracting", total=None)
         counts = run_reextract(
             session,

@@ -7,10 +7,19 @@ from datetime import UTC, datetime
 
 import click
 
-from monitor.cli.common import Context, common_options, console, make_context, print_json, table
+from monitor.cli.common import (
+    Context,
+    common_options,
+    console,
+    exclusive,
+    make_context,
+    print_json,
+    table,
+)
 from monitor.cluster.dispatch import ClusterError
 from monitor.cycle import CycleResult, run_cycle
 from monitor.schedule import CYCLE_JOB, ScheduleError, build_scheduler, stop_on_signals
+from storage.redact import redact
 
 
 def _options(ctx: Context, config_path: str | None, db_url: str | None) -> dict[str, object]:
@@ -30,11 +39,13 @@ def run(config_path: str | None, db_url: str | None, sources_files: tuple[str, .
     """
     ctx = make_context(config_path, db_url, sources_files)
     sources = ctx.sources()
-    console.print(f"Cycle over {sum(s.enabled for s in sources)} source(s) → {ctx.config.db_url}")
-    try:
-        result = run_cycle(ctx.config, sources, progress=sys.stderr.isatty())
-    except ClusterError as exc:
-        raise click.ClickException(str(exc)) from None
+    enabled = sum(s.enabled for s in sources)
+    console.print(f"Cycle over {enabled} source(s) → {redact(ctx.config.db_url)}")
+    with exclusive(ctx):
+        try:
+            result = run_cycle(ctx.config, sources, progress=sys.stderr.isatty())
+        except ClusterError as exc:
+            raise click.ClickException(str(exc)) from None
     print_cycle(result)
     sys.exit(0 if result.crawl.ok else 1)
 
