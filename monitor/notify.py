@@ -7,6 +7,7 @@ after a successful delivery. A failed delivery is retried on the next cycle.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,6 +20,9 @@ from crawler.config import NotifySettings
 from crawler.extract.model import UNAVAILABLE_OUTCOMES
 from monitor.reports.model import UNPUBLISHED_STATUSES
 from storage.models import ChangeEventRecord, Notification, Source
+from storage.redact import redact
+
+log = logging.getLogger("policywatch.notify")
 
 # Events older than this are not announced (e.g. when notifications are first configured).
 NOTIFY_WINDOW = timedelta(days=7)
@@ -129,13 +133,24 @@ def operator_message(session: Session, threshold: int) -> Message | None:
 
 
 def deliver(message: Message, urls: Sequence[str]) -> bool:
-    """Send one message to every Apprise URL; True when all deliveries succeeded."""
+    """Send one message to every valid Apprise URL; True when all of those deliveries succeeded.
+
+    An invalid URL is a configuration mistake, not a delivery failure: it is reported in one
+    line (without its secrets) and the other URLs are still sent to. Counting it as a failure
+    would resend the message to every good URL on every cycle.
+    """
     import apprise
 
     sender = apprise.Apprise()
     for url in urls:
         if not sender.add(url):
-            raise ValueError(f"not a valid Apprise URL: {url!r} (see https://appriseit.com)")
+            log.error(
+                "not a valid Apprise URL, skipped: %s (fix [notify] in policywatch.toml; "
+                "see https://appriseit.com)",
+                redact(url),
+            )
+    if not len(sender):
+        return False
     return bool(sender.notify(title=message.title, body=message.body))
 
 
