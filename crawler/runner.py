@@ -7,6 +7,9 @@ Twisted's reactor cannot be restarted inside one process, so anything that crawl
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -167,9 +170,33 @@ def crawl_here(
     return summary
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Have the kernel kill this process when its parent dies (Linux ``PR_SET_PDEATHSIG``).
+
+    A crawl child left behind by a killed ``run`` would go on writing with no diff, report or
+    notification after it, and overlap the restarted cycle. SIGKILL rather than SIGTERM: a
+    graceful stop would close the run as "finished" though its sources were not all fetched;
+    killed, the run row stays "running" and the next cycle closes it as "interrupted".
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+
 def _child(
-    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], queue: Any
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    queue: Any,
+    parent_pid: int,
 ) -> None:
+    die_with_parent(parent_pid)
     try:
         queue.put(("ok", fn(*args, **kwargs)))
     except BaseException as exc:  # report everything to the parent, which decides
@@ -197,7 +224,7 @@ def in_child(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(fn, args, kwargs, queue))
+    proc = ctx.Process(target=_child, args=(fn, args, kwargs, queue, os.getpid()))
     proc.start()
     try:
         status, payload = _wait_for(proc, queue)
