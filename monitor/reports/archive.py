@@ -2,10 +2,15 @@
 
 File names are ``<snapshot_id>-<sha256[:12]>.<ext>``: unique per version, stable across runs,
 and a reader can check the file against the sha256 printed beside the link.
+
+Archived pages are hostile input: an HTML or XML snapshot opened from the published folder would
+run its scripts on the publisher's origin. They are exported byte for byte (the sha256 still
+checks) under a ``.txt`` suffix, so browsers and web servers treat them as plain text.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterable
@@ -16,8 +21,9 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from monitor.reports.model import VersionRef
-from storage.blobs import read_blob, sha256_hex
+from storage.blobs import BlobIntegrityError, read_blob
 
+log = logging.getLogger(__name__)
 ARCHIVE_DIR = "archive"
 
 _EXT_BY_TYPE = (
@@ -28,16 +34,19 @@ _EXT_BY_TYPE = (
     ("text/plain", "txt"),
 )
 _KNOWN_EXTS = frozenset({"html", "htm", "pdf", "json", "xml", "txt"})
+# Formats a browser would execute (scripts, XSLT, SVG handlers): exported as text.
+ACTIVE_EXTS = frozenset({"html", "htm", "xml"})
+INERT_SUFFIX = "txt"
 
 
 def extension(ref: VersionRef) -> str:
-    """The file extension a browser needs to open the snapshot the way it was served."""
+    """The file extension to export the snapshot under: its format, made inert if it is active."""
     ctype = (ref.content_type or "").lower()
-    for marker, ext in _EXT_BY_TYPE:
-        if marker in ctype:
-            return ext
-    suffix = Path(urlsplit(ref.url).path).suffix.lower().lstrip(".")
-    return suffix if suffix in _KNOWN_EXTS else "bin"
+    found = next((ext for marker, ext in _EXT_BY_TYPE if marker in ctype), None)
+    if found is None:
+        suffix = Path(urlsplit(ref.url).path).suffix.lower().lstrip(".")
+        found = suffix if suffix in _KNOWN_EXTS else "bin"
+    return f"{found}.{INERT_SUFFIX}" if found in ACTIVE_EXTS else found
 
 
 def archive_name(ref: VersionRef) -> str:
@@ -59,7 +68,12 @@ class Links:
 
 
 def export_snapshots(session: Session, refs: Iterable[VersionRef], directory: Path) -> list[Path]:
-    """Write each snapshot's raw bytes into ``directory`` (skipping files already there)."""
+    """Write each snapshot's raw bytes into ``directory`` (skipping files already there).
+
+    A snapshot whose stored bytes fail their sha256 must not become evidence, nor stop the
+    other reports: its file holds a note saying so instead, so its evidence link shows the
+    damage, and the problem is logged.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     seen: set[int] = set()
@@ -69,12 +83,22 @@ def export_snapshots(session: Session, refs: Iterable[VersionRef], directory: Pa
         seen.add(ref.snapshot_id)
         target = directory / archive_name(ref)
         if not (target.is_file() and target.stat().st_size == ref.size):
-            body = read_blob(session, ref.sha256)
-            if sha256_hex(body) != ref.sha256:  # a corrupt blob must not become evidence
-                raise ValueError(f"snapshot {ref.snapshot_id}: stored bytes do not match sha256")
+            try:
+                body = read_blob(session, ref.sha256)
+            except BlobIntegrityError as exc:
+                log.error("snapshot %s not exported: %s", ref.snapshot_id, exc)
+                body = damaged_note(ref, str(exc))
             write_atomic(target, body)
         written.append(target)
     return written
+
+
+def damaged_note(ref: VersionRef, problem: str) -> bytes:
+    return (
+        f"DAMAGED EVIDENCE: snapshot {ref.snapshot_id} of {ref.url}\n"
+        f"expected sha256 {ref.sha256}\n{problem}\n"
+        "Run `policywatch db check`, and restore the database from a backup.\n"
+    ).encode()
 
 
 def write_atomic(target: Path, data: bytes) -> None:

@@ -125,3 +125,47 @@ def test_md_text_and_url() -> None:
     assert md_url("https://x.example/a (b)") == ""  # a space: not a URL we link
     assert md_url("https://x.example/a(b)") == "https://x.example/a%28b%29"
     assert xml_text("a\x00b\x0bc") == "a\ufffdb\ufffdc"
+
+
+def test_archived_html_is_exported_inert_and_byte_exact(tmp_path: Path) -> None:
+    """Defect 6: an archived page with scripts must not run when opened from archive/."""
+    import hashlib
+    import mimetypes
+    from datetime import UTC, datetime
+
+    from monitor.reports.archive import archive_name, export_snapshots
+    from monitor.reports.model import VersionRef
+    from storage.blobs import put_blob
+    from storage.db import Database
+
+    hostile = b"<html><script>fetch('/steal?'+document.cookie)</script><p>ketamine</p></html>"
+    digest = hashlib.sha256(hostile).hexdigest()
+    db = Database(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    refs = [
+        VersionRef(
+            snapshot_id=i,
+            sha256=digest,
+            fetched_at=datetime.now(UTC),
+            url=url,
+            content_type=ctype,
+            size=len(hostile),
+        )
+        for i, (url, ctype) in enumerate(
+            [
+                ("https://x.example/p.html", "text/html; charset=utf-8"),
+                ("https://x.example/p", "application/xhtml+xml"),
+                ("https://x.example/p.htm", None),
+                ("https://x.example/feed.xml", "text/xml"),
+            ],
+            1,
+        )
+    ]
+    with db.session() as s:
+        put_blob(s, hostile)
+        paths = export_snapshots(s, refs, tmp_path / "archive")
+    db.dispose()
+    for ref, path in zip(refs, paths, strict=True):
+        assert path.name == archive_name(ref)
+        assert path.suffix == ".txt"
+        assert mimetypes.guess_type(path.name)[0] == "text/plain"  # what web servers send
+        assert path.read_bytes() == hostile  # evidence stays byte-exact: the sha256 checks

@@ -41,8 +41,8 @@ def test_write_all_reports_writes_every_report_and_the_archive(
     for name in FILES:
         assert written[name] == tmp_path / "out" / name
         assert written[name].stat().st_size > 200
-    assert sorted(p.suffix for p in written["archive"].iterdir()) == sorted(
-        [".html", ".html", ".html", ".html", ".html", ".html", ".json", ".pdf"]
+    assert sorted("".join(p.suffixes) for p in written["archive"].iterdir()) == sorted(
+        [".html.txt"] * 6 + [".json", ".pdf"]
     )
 
 
@@ -101,7 +101,7 @@ def test_every_evidence_link_opens_the_archived_bytes_of_its_snapshot(
         hrefs = [a.get("href") for a in doc.cssselect("a") if a.get("href", "").startswith("arc")]
         assert hrefs, name
         for href in hrefs:
-            match = re.fullmatch(r"archive/(\d+)-([0-9a-f]{12})\.(html|pdf|json)", href)
+            match = re.fullmatch(r"archive/(\d+)-([0-9a-f]{12})\.(html\.txt|pdf|json)", href)
             assert match, href
             body = (tmp_path / href).read_bytes()
             assert hashlib.sha256(body).hexdigest() == snaps[int(match.group(1))]
