@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from crawler.extract import EXTRACTOR_VERSION, extract
 from crawler.extract.model import Extraction
-from storage.blobs import read_blob
+from storage.blobs import BlobIntegrityError, read_blob
 from storage.models import ExtractionRecord, Snapshot, Source
 
 
@@ -51,6 +51,7 @@ def reextract(
     now: datetime,
     source_ids: Sequence[str] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    on_damaged: Callable[[int, str], None] | None = None,
 ) -> dict[str, int]:
     """Recompute every stored snapshot's extraction with the current extractor version.
 
@@ -61,7 +62,7 @@ def reextract(
     if source_ids:
         stmt = stmt.where(Snapshot.source_id.in_(list(source_ids)))
     snaps = list(session.scalars(stmt))
-    counts = {"snapshots": len(snaps), "extracted": 0, "outcome_changed": 0}
+    counts = {"snapshots": len(snaps), "extracted": 0, "outcome_changed": 0, "damaged": 0}
     latest: dict[str, tuple[str, str]] = {}
     for i, snap in enumerate(snaps, 1):
         previous = session.scalars(
@@ -70,7 +71,13 @@ def reextract(
             .order_by(ExtractionRecord.id.desc())
         ).first()
         if previous is None or previous.extractor_version != EXTRACTOR_VERSION:
-            ext = ensure_extraction(session, snap, now=now)
+            try:
+                ext = ensure_extraction(session, snap, now=now)
+            except BlobIntegrityError as exc:  # this snapshot only: the others go on
+                counts["damaged"] += 1
+                if on_damaged:
+                    on_damaged(snap.id, str(exc))
+                continue
             counts["extracted"] += 1
             if previous is not None and previous.outcome != ext.outcome:
                 counts["outcome_changed"] += 1

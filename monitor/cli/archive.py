@@ -9,7 +9,7 @@ import click
 from sqlalchemy import select
 
 from monitor.cli.common import common_options, console, make_context, print_json, table
-from storage.blobs import read_blob
+from storage.blobs import BlobIntegrityError, read_blob
 from storage.models import ExtractionRecord, Snapshot, Source
 from storage.redact import redact
 from storage.repo import as_utc, source_history
@@ -98,7 +98,12 @@ def show(
             raise click.ClickException(
                 f"no snapshot {snapshot_id}; `policywatch history SOURCE_ID` lists them"
             )
-        body = read_blob(session, snap.sha256)
+        body = b""
+        if raw:
+            try:
+                body = read_blob(session, snap.sha256)
+            except BlobIntegrityError as exc:
+                raise click.ClickException(f"snapshot {snapshot_id}: {exc}") from None
         ext = session.scalars(
             select(ExtractionRecord)
             .where(ExtractionRecord.snapshot_id == snapshot_id)

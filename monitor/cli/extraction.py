@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import urllib.request
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -137,6 +138,7 @@ def reextract(
     """
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
+    damaged: list[str] = []
     with exclusive(ctx), Progress(transient=True) as progress, db.session() as session:
         task = progress.add_task("re-extracting", total=None)
         counts = run_reextract(
@@ -144,12 +146,18 @@ def reextract(
             now=datetime.now(UTC),
             source_ids=list(only) or None,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            on_damaged=lambda sid, why: damaged.append(f"snapshot {sid}: {why}"),
         )
     console.print(
         f"extractor {EXTRACTOR_VERSION}: {counts['snapshots']} snapshot(s), "
         f"{counts['extracted']} re-extracted, "
         f"{counts['outcome_changed']} with a different outcome"
     )
+    for line in damaged:
+        console.print(f"[red]skipped[/red] {line}")
+    if damaged:
+        console.print("Run `policywatch db check` and restore the damaged bytes from a backup.")
+        sys.exit(1)
 
 
 def _print_explained(n: int, clause: Clause, reason: Why) -> None:
