@@ -88,9 +88,7 @@ def prepare(cfg: Config, sources: Sequence[PolicySource]) -> list[str]:
     return [s.id for s in sources if s.enabled]
 
 
-def summarize_run(
-    cfg: Config, run_id: int | None, expected: Sequence[str] = ()
-) -> CrawlSummary:
+def summarize_run(cfg: Config, run_id: int | None, expected: Sequence[str] = ()) -> CrawlSummary:
     """What the run row and its fetch records say; ``expected`` ids without a record are missing."""
     from storage.models import CrawlRun
     from storage.repo import run_fetches
@@ -259,6 +257,7 @@ class _ProgressBar:
 
     def stop(self) -> None:
         self.progress.stop()
+
 
 @dataclass
 class SpiderRun:

@@ -58,7 +58,8 @@ def one_line(exc: BaseException) -> str:
 
 @click.group(
     cls=PolicywatchGroup,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="policywatch")
 def main() -> None:
     """policywatch: watch insurers' ketamine and esketamine coverage documents.

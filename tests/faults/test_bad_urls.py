@@ -65,7 +65,9 @@ def test_a_request_that_cannot_be_built_fails_that_source_only(
     # A row written before URLs were validated (or edited by hand) holds an unusable URL.
     db = Database(sqlite_url)
     with db.session() as s:
-        s.execute(update(Source).where(Source.id == "broken").values(url="http://127.0.0.1:99999/x"))
+        s.execute(
+            update(Source).where(Source.id == "broken").values(url="http://127.0.0.1:99999/x")
+        )
     summary = crawl_in_child(fast_config, ids, **FAST)
     assert summary.new_versions == 2
     assert summary.failed == 1
