@@ -33,6 +33,8 @@ class CrawlSettings:
     retries: int = 2
     obey_robots: bool = True
     log_file: str = ""  # Scrapy's detailed log; empty: <data dir>/logs/crawl.log
+    # Internal addresses (CIDRs, IPs or host names) a redirect or link may lead to.
+    allow_private: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -37,6 +37,8 @@ HINTS = {
     "too_large": "the body exceeded crawl.max_bytes: raise it or check the URL",
     "connection": "the connection broke mid-transfer",
     "tls": "the TLS handshake failed",
+    "blocked": "a redirect or link led to an internal address: see [crawl] allow_private",
+    "redirects": "the URL redirects in a loop or too many times: check it in a browser",
     "bad_url": "the registry URL cannot be requested: fix `url` in the sources file",
     "other": "unexpected failure: see the error text",
 }
@@ -58,6 +60,13 @@ def classify_failure(failure: Failure) -> tuple[str, str, int | None]:
         return "timeout", f"timed out: {exc}", None
     if _CANCELLED and failure.check(*_CANCELLED):
         return "too_large", str(exc), None
+    if failure.check(IgnoreRequest) and str(exc).startswith("blocked by the address policy"):
+        return "blocked", str(exc), None
+    if failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(exc):
+        # A compressed body that inflates past the limit (a gzip bomb) is too large too.
+        return "too_large", str(exc), None
+    if failure.check(IgnoreRequest) and "max redirections" in str(exc):
+        return "redirects", f"{exc} (a redirect loop or an over-long chain)", None
     if failure.check(IgnoreRequest):
         text = str(exc) or "request ignored"
         if "robots" in text.lower() or not str(exc):

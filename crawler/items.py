@@ -20,7 +20,7 @@ class FetchResult:
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-    body: bytes = b""
+    body: bytes = field(default=b"", repr=False)  # never printed whole into logs
     redirects: list[dict[str, Any]] = field(default_factory=list)
     error_kind: str | None = None
     error: str | None = None

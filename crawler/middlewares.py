@@ -1,4 +1,5 @@
-"""Downloader middlewares: retries that back off, and robots.txt checked for every request."""
+"""Downloader middlewares: retries that back off, robots.txt checked for every request, and the
+address policy applied to every URL a server chose."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from typing import Any
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
+
+from crawler.addresses import AddressPolicy
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
@@ -94,3 +99,34 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             pending.addBoth(relay)
             return await maybe_deferred_to_future(mine)
         return await super().robot_parser(request)
+
+
+class AddressBlocked(IgnoreRequest):
+    """A server tried to send the crawler to an internal address (see crawler/addresses.py)."""
+
+
+class AddressPolicyMiddleware:
+    """Check every request a server chose (redirect, meta refresh, discovered link) against the
+    address policy before anything is sent, robots.txt included."""
+
+    def __init__(self, policy: AddressPolicy) -> None:
+        self.policy = policy
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> AddressPolicyMiddleware:
+        settings = crawler.settings
+        internal = settings.getlist("POLICYWATCH_INTERNAL_NETWORKS") or None
+        return cls(AddressPolicy(settings.getlist("POLICYWATCH_ALLOW_PRIVATE"), internal))
+
+    async def process_request(self, request: Request) -> None:
+        origin = request.meta.get("policywatch_origin") or next(
+            iter(request.meta.get("redirect_urls") or []), None
+        )
+        if origin is None or request.url.startswith(("data:", "file:")):
+            return None  # the operator's own URL
+        problem = await maybe_deferred_to_future(
+            deferToThread(self.policy.hop_problem, origin, request.url)
+        )
+        if problem:
+            raise AddressBlocked(f"blocked by the address policy: {problem}")
+        return None

@@ -64,6 +64,7 @@ def scrapy_settings(cfg: Config, source_ids: Sequence[str], **overrides: Any) ->
         ROBOTSTXT_OBEY=crawl.obey_robots,
         POLICYWATCH_DB_URL=cfg.db_url,
         POLICYWATCH_SOURCE_IDS=list(source_ids),
+        POLICYWATCH_ALLOW_PRIVATE=list(crawl.allow_private),
         # Scrapy's own log (tracebacks of every failed fetch) goes to a file; the console gets
         # the summary, where each failure is already named with what to do about it.
         LOG_FILE=str(cfg.log_file),

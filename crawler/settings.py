@@ -40,6 +40,8 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 POLICYWATCH_RETRY_BACKOFF = 2.0
 POLICYWATCH_RETRY_BACKOFF_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {
+    # First: a redirect or link to an internal address is refused before anything is sent.
+    "crawler.middlewares.AddressPolicyMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -73,3 +75,7 @@ POLICYWATCH_SOURCE_FILES: list[str] = []  # empty: the shipped registry
 POLICYWATCH_SOURCE_IDS: list[str] = []  # empty: every enabled source
 POLICYWATCH_BATCH_SIZE = 200  # fetch records written per transaction
 POLICYWATCH_EXTRACT = True  # run extraction on new versions
+POLICYWATCH_ALLOW_PRIVATE: list[str] = []  # [crawl] allow_private: internal hop targets allowed
+POLICYWATCH_INTERNAL_NETWORKS: list[str] = []  # empty: every non-public range is internal
+POLICYWATCH_BATCH_BYTES = 8 * 1024 * 1024  # bodies buffered before a write, at most
+POLICYWATCH_CMS_MAX_PAGES = 200  # CMS Coverage API report pages followed per index

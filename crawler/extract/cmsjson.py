@@ -73,6 +73,8 @@ def parse_envelope(body: bytes) -> dict[str, Any]:
         doc = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise JsonError(f"invalid JSON: {exc}") from exc
+    except RecursionError:  # hostile nesting ([[[[...]]]]): no real envelope is that deep
+        raise JsonError("invalid JSON: nested too deeply") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
         raise JsonError('not a CMS Coverage API envelope (no "data" list)')
     return doc

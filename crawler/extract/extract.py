@@ -24,6 +24,22 @@ EXTRACTOR_VERSION = "1.4.1"
 _CHARSET_RE = re.compile(r"charset=([\w.:-]+)", re.I)
 
 
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f\x1b")
+
+
+def looks_binary(body: bytes, sample: int = 65536) -> bool:
+    """True when over 5% of the first bytes are control characters no text page has (random
+    bytes have about 10%).
+
+    UTF-16 text is excluded (its NULs are half of every ASCII character).
+    """
+    head = body[:sample]
+    if not head or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return False
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    return controls * 20 > len(head)
+
+
 def sniff_format(body: bytes, content_type: str | None = None) -> str:
     """ "pdf", "json" or "html" from magic bytes first, then the declared content type."""
     head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -76,6 +92,12 @@ def extract(
                     format=fmt,
                     message="API returned no records (unknown or retired document id)",
                 )
+        elif looks_binary(body):
+            # Garbage served as HTML must not read as a valid page without the drugs (which
+            # the diff would report as "removed"): it is unreadable, and quarantined.
+            return Extraction(
+                outcome="unparseable", format=fmt, message="binary data served as a text page"
+            )
         else:
             m = _CHARSET_RE.search(content_type or "")
             charset = m.group(1) if m else _undeclared_utf8(body)

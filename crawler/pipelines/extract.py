@@ -24,6 +24,17 @@ class ExtractPipeline:
 
     def process_item(self, item: FetchResult) -> FetchResult:
         if self.extract is not None and item.is_new:
-            item.extraction = self.extract(item.body, item.content_type, item.final_url)
+            try:
+                item.extraction = self.extract(item.body, item.content_type, item.final_url)
+            except Exception as exc:
+                # A bug or a hostile body must not drop the item: its fetch record and bytes
+                # are still stored, and the outcome says the extractor failed on it.
+                from crawler.extract.model import Extraction
+
+                item.extraction = Extraction(
+                    outcome="unparseable",
+                    format="unknown",
+                    message=f"extractor failed: {type(exc).__name__}: {exc}",
+                )
             item.extractor_version = self.version
         return item

@@ -110,11 +110,25 @@ class DiscoverySpider(scrapy.Spider):
                 row.detail_url,
                 callback=self.parse_detail,
                 errback=self.failed,
-                meta={"index": index, "row": row, "started": time.monotonic()},
+                meta={
+                    "index": index,
+                    "row": row,
+                    "started": time.monotonic(),
+                    "policywatch_origin": index.url,  # a server's URL: the address policy applies
+                },
             )
         nxt = cmsapi.next_page_url(response.url, doc)
-        if nxt:  # the dupefilter stops a server that hands back a token already followed
-            yield response.request.replace(url=nxt, dont_filter=False)  # type: ignore[union-attr]
+        page = int(response.meta.get("cms_page", 1))
+        limit = self.crawler.settings.getint("POLICYWATCH_CMS_MAX_PAGES", 200)
+        if nxt and page >= limit:
+            # An API that never stops paging (or a hostile one) must not keep the crawl forever.
+            self._fail(index, nxt, "other", f"stopped after {limit} report pages (page limit)")
+        elif nxt:  # the dupefilter stops a server that hands back a token already followed
+            yield response.request.replace(  # type: ignore[union-attr]
+                url=nxt,
+                dont_filter=False,
+                meta={**response.meta, "cms_page": page + 1, "policywatch_origin": index.url},
+            )
 
     def parse_detail(self, response: Response, **_: Any) -> Iterable[Proposal]:
         index: PolicySource = response.meta["index"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import urllib.request
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,10 +11,14 @@ import click
 from rich.markup import escape
 from rich.progress import Progress
 
+from crawler.addresses import AddressPolicy
+from crawler.config import Config
 from crawler.extract import EXTRACTOR_VERSION
 from crawler.extract import extract as run_extract
 from crawler.extract.context import Why
 from crawler.extract.model import Clause
+from crawler.fetchone import FetchRefused, fetch_limited
+from crawler.registry import check_url
 from monitor.cli.common import common_options, console, exclusive, make_context, print_json, table
 from monitor.extraction_jobs import reextract as run_reextract
 
@@ -27,18 +30,31 @@ _CTYPES = {
 }
 
 
-def _load(target: str, contact: str) -> tuple[bytes, str | None, str]:
+def _load(target: str, cfg: Config) -> tuple[bytes, str | None, str]:
+    """The document's bytes, type and URL, within [crawl] max_bytes and the address policy."""
+    max_bytes = cfg.crawl.max_bytes
     if target.startswith(("http://", "https://")):
         from crawler.settings import VERSION
 
-        req = urllib.request.Request(
-            target, headers={"User-Agent": f"policywatch/{VERSION} (+{contact})"}
+        problem = check_url(target)
+        if problem:
+            raise click.BadParameter(f"{target}: {problem}")
+        got = fetch_limited(
+            target,
+            max_bytes=max_bytes,
+            timeout=cfg.crawl.timeout,
+            user_agent=f"policywatch/{VERSION} (+{cfg.crawl.contact})",
+            policy=AddressPolicy(cfg.crawl.allow_private),
         )
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.read(), resp.headers.get("Content-Type"), resp.geturl()
+        return got.body, got.content_type, got.final_url
     path = Path(target)
     if not path.is_file():
         raise click.BadParameter(f"{target}: no such file (give a path or an http(s) URL)")
+    if path.stat().st_size > max_bytes:
+        raise FetchRefused(
+            f"{target} is larger than [crawl] max_bytes ({max_bytes:,} bytes); "
+            "raise max_bytes in policywatch.toml if the document is genuine"
+        )
     # A local file has no Content-Type; the extractor sniffs the bytes, the suffix is a hint.
     return path.read_bytes(), _CTYPES.get(path.suffix.lower()), path.resolve().as_uri()
 
@@ -66,9 +82,11 @@ def extract(
     """Show the document facts and ketamine/esketamine clauses found in one document."""
     ctx = make_context(config_path, None, ())
     try:
-        body, ctype, url = _load(target, ctx.config.crawl.contact)
+        body, ctype, url = _load(target, ctx.config)
+    except FetchRefused as exc:
+        raise click.ClickException(str(exc)) from None
     except OSError as exc:
-        raise click.ClickException(f"cannot fetch {target}: {exc}") from None
+        raise click.ClickException(f"cannot read {target}: {exc}") from None
     why: list[Why] | None = [] if explain else None
     ext = run_extract(body, ctype, url, why)
     if as_json:
