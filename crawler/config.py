@@ -153,6 +153,16 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"{file}: config file not found") from None
+        except IsADirectoryError:
+            raise ConfigError(
+                f"{file}: is a directory; give the path of policywatch.toml"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{file}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot read the config file: {exc.strerror}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{file}: not valid TOML: {exc}") from None
         cfg.path = file

@@ -262,6 +262,14 @@ def load_file(path: Path) -> list[PolicySource]:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise RegistryError(f"{path}: no such sources file") from None
+    except IsADirectoryError:
+        raise RegistryError(f"{path}: is a directory; give the sources .toml files in it") from None
+    except UnicodeDecodeError as exc:
+        raise RegistryError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read the sources file: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError(f"{path}: not valid TOML: {exc}") from None
     unknown = sorted(set(data) - {"source"})

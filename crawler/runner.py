@@ -199,7 +199,13 @@ def _child(
     try:
         queue.put(("ok", fn(*args, **kwargs)))
     except BaseException as exc:  # report everything to the parent, which decides
-        queue.put(("error", f"{exc}\n{traceback.format_exc()}"))
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, DBAPIError):  # the database went away: say so in words
+            first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+            queue.put(("error", f"the database failed during the crawl: {first}"))
+        else:
+            queue.put(("error", f"{exc}\n{traceback.format_exc()}"))
 
 
 def _wait_for(proc: Any, queue: Any) -> tuple[str, Any]:

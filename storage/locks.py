@@ -11,7 +11,7 @@ import fcntl
 import os
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import Engine, text
@@ -43,8 +43,10 @@ def database_lock(engine: Engine, name: str = LOCK_NAME) -> Iterator[bool]:
                 yield got
             finally:
                 if got:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                    conn.commit()
+                    # If the server went away, the lock went with the connection.
+                    with suppress(Exception):
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                        conn.commit()
         return
     path = sqlite_lock_path(engine) if engine.dialect.name == "sqlite" else None
     if path is None:

@@ -52,7 +52,14 @@ def one_line(exc: BaseException) -> str:
         )
     if isinstance(exc, SQLAlchemyError):
         return redact(f"database error: {str(exc).splitlines()[0]}")
+    from crawler.runner import CrawlError
+
     text = str(exc).strip().splitlines()
+    if isinstance(exc, CrawlError) and text:
+        return redact(
+            f"{text[0]}. Crawl runs left unfinished are closed at the next start; "
+            "see the crawl log for details."
+        )
     return redact(f"{type(exc).__name__}: {text[0] if text else 'unexpected error'}")
 
 

@@ -89,6 +89,12 @@ def report(
                 archive_base_url=settings.archive_base_url,
                 require_review=ctx.config.publish.require_review,
             )
+    except OSError as exc:
+        where = exc.filename or out or ctx.config.report_dir
+        raise click.ClickException(
+            f"cannot write the report to {where}: {exc.strerror or exc}. "
+            "Give --out a writable path (--all: a directory; otherwise a file)."
+        ) from None
     finally:
         db.dispose()
     console.print(str(paths[0]), highlight=False, soft_wrap=True)
