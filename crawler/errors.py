@@ -9,6 +9,8 @@ from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from storage.redact import redact
+
 
 def _scrapy(*names: str) -> tuple[type[BaseException], ...]:
     return tuple(getattr(sx, n) for n in names if hasattr(sx, n))
@@ -45,7 +47,15 @@ HINTS = {
 
 
 def classify_failure(failure: Failure) -> tuple[str, str, int | None]:
-    """Return (error kind, message, HTTP status or None) for a request's errback failure."""
+    """Return (error kind, message, HTTP status or None) for a request's errback failure.
+
+    The message is stored and printed: secrets in URLs (tokens, passwords) are masked.
+    """
+    kind, message, status = _classify(failure)
+    return kind, redact(message), status
+
+
+def _classify(failure: Failure) -> tuple[str, str, int | None]:
     exc = failure.value
     if failure.check(HttpError):
         status = exc.response.status

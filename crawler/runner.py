@@ -22,6 +22,7 @@ from crawler.config import Config
 from crawler.proposals import Proposal
 from crawler.registry import PolicySource
 from storage.db import Database
+from storage.redact import install_log_redaction
 from storage.repo import sync_sources
 
 T = TypeVar("T")
@@ -135,6 +136,7 @@ def crawl_here(
 
     from crawler.spiders.policies import PoliciesSpider
 
+    install_log_redaction()  # Scrapy logs every URL it fetches, tokens included
     settings = scrapy_settings(cfg, source_ids, **overrides)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(PoliciesSpider)
@@ -281,6 +283,7 @@ def run_spider_here(
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
+    install_log_redaction()
     settings = scrapy_settings(cfg, [], **overrides)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider_cls)

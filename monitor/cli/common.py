@@ -44,7 +44,7 @@ class Context:
         except Exception as exc:  # connection or migration problems: say where and what
             raise click.ClickException(
                 f"cannot open the database {redact(self.config.db_url)!r}: "
-                f"{redact(str(exc).strip().splitlines()[0] if str(exc).strip() else exc)}\n"
+                f"{redact(str(exc).strip().splitlines()[0] if str(exc).strip() else exc)}. "
                 "Check --db / POLICYWATCH_DB (any SQLAlchemy URL) and that the server is up."
             ) from None
 
