@@ -217,3 +217,33 @@ def load_sources_from(entry: dict[str, str]) -> object:
 
     with tempfile.TemporaryDirectory() as tmp:
         return load_sources([write_registry(Path(tmp) / "s.toml", [entry])])[0]
+
+
+def test_the_store_step_holds_a_bounded_number_of_bytes(db_url: str) -> None:
+    """Defect 4: bodies were kept until 200 items accumulated (757 MB for 24 pages of 20 MiB)."""
+    from crawler.config import Config
+
+    cfg = Config(database=db_url)
+    entries = [source(f"big-{i:02d}", f"http://127.0.0.1:9/{i}") for i in range(6)]
+    prepare(cfg, [load_sources_from(e) for e in entries])  # type: ignore[misc]
+    limit = 3 * 1024 * 1024
+    crawler = get_crawler(
+        settings_dict={"POLICYWATCH_DB_URL": db_url, "POLICYWATCH_BATCH_BYTES": limit}
+    )
+    crawler.stats.open_spider()
+    pipe = StorePipeline(crawler)
+    pipe.open_spider()
+    items = []
+    for i in range(6):
+        body = bytes([65 + i]) * (2 * 1024 * 1024)
+        item = FetchResult(source_id=f"big-{i:02d}", url="http://x/", started_at=datetime.now(UTC))
+        item.body, item.sha256, item.is_new = body, sha256_hex(body), True
+        pipe.process_item(item)
+        items.append(item)
+        assert pipe.buffered_bytes <= limit
+    pipe.close_spider()
+    assert all(i.body == b"" for i in items)  # released once written
+    assert pipe.counts["new_versions"] == 6
+    db = Database(db_url)
+    assert count(db, Snapshot) == 6
+    db.dispose()
