@@ -56,7 +56,7 @@ def decode_blob(blob: Blob) -> bytes:
         ) from None
     if sha256_hex(body) != blob.sha256:
         raise BlobIntegrityError(
-            f"blob {blob.sha256[:16]}: stored bytes do not match their sha256 "
+            f"blob {blob.sha256[:16]}: stored bytes do not match sha256 "
             "(tampered or damaged; restore it from a backup, see `policywatch db check`)"
         )
     return body

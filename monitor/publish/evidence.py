@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup
 from sqlalchemy.orm import Session
 
-from monitor.reports.archive import archive_name, extension
+from monitor.reports.archive import base_name, extension
 from monitor.reports.model import VersionRef
 from storage.blobs import read_blob, sha256_hex
 
@@ -59,7 +59,7 @@ def check_base_url(base_url: str | None) -> str:
 
 def export_name(ref: VersionRef) -> str:
     """The exported file name: HTML stays .html (made inert), unknown types become .txt."""
-    name = archive_name(ref)
+    name = base_name(ref)  # the site makes HTML inert itself (inert_html), so no .txt suffix
     if extension(ref) in ("bin", "xml"):
         return name.rsplit(".", 1)[0] + ".txt"
     return name

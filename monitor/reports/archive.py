@@ -40,17 +40,24 @@ INERT_SUFFIX = "txt"
 
 
 def extension(ref: VersionRef) -> str:
-    """The file extension to export the snapshot under: its format, made inert if it is active."""
+    """The snapshot's format as a file extension (html, pdf, json, xml, txt or bin)."""
     ctype = (ref.content_type or "").lower()
-    found = next((ext for marker, ext in _EXT_BY_TYPE if marker in ctype), None)
-    if found is None:
-        suffix = Path(urlsplit(ref.url).path).suffix.lower().lstrip(".")
-        found = suffix if suffix in _KNOWN_EXTS else "bin"
-    return f"{found}.{INERT_SUFFIX}" if found in ACTIVE_EXTS else found
+    for marker, ext in _EXT_BY_TYPE:
+        if marker in ctype:
+            return ext
+    suffix = Path(urlsplit(ref.url).path).suffix.lower().lstrip(".")
+    return suffix if suffix in _KNOWN_EXTS else "bin"
+
+
+def base_name(ref: VersionRef) -> str:
+    """``<snapshot_id>-<sha256[:12]>.<format>``, before any neutralising suffix."""
+    return f"{ref.snapshot_id}-{ref.sha256[:12]}.{extension(ref)}"
 
 
 def archive_name(ref: VersionRef) -> str:
-    return f"{ref.snapshot_id}-{ref.sha256[:12]}.{extension(ref)}"
+    """The exported file name: active formats (HTML, XML) get ``.txt`` so they cannot run."""
+    name = base_name(ref)
+    return f"{name}.{INERT_SUFFIX}" if extension(ref) in ACTIVE_EXTS else name
 
 
 @dataclass(frozen=True)
