@@ -14,12 +14,13 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Tables other libraries own in the same database (APScheduler's job store): not ours to migrate.
 FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+_MIGRATION_LOCK = 0x706F6C6D  # "polm": the advisory lock key that serialises migrations
 
 
 def default_data_dir() -> Path:
@@ -92,10 +93,18 @@ def head_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine) -> bool:
     """Bring the schema to the newest migration; returns True when something was applied."""
-    if current_revision(engine) == head_revision(engine):
+    head = head_revision(engine)
+    if current_revision(engine) == head:
         return False
     cfg = alembic_config(engine)
     with engine.begin() as conn:
+        # Two processes opening a new database at once must not both create the tables:
+        # the second waits here (PostgreSQL advisory lock; SQLite's BEGIN IMMEDIATE), then
+        # finds the schema current.
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        if MigrationContext.configure(conn).get_current_revision() == head:
+            return False
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return True
