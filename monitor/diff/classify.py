@@ -32,6 +32,7 @@ from crawler.extract.criteria import (
     fold_numbers,
     governing_stance,
     indication_stances,
+    scope_text,
 )
 from crawler.extract.model import DRUGS, Clause, DrugSummary, Extraction
 from crawler.extract.outcome import is_retirement
@@ -56,7 +57,7 @@ _FILLER_WORDS = """
     i ii iii iv v vi and/or
     may can will shall should could would when if where whether medically
     effective beginning starting
-    medication medicine agent product
+    medication medicine agent product given administered used
     experimental investigational investigative unproven proven necessary necessity reasonable
     appropriate eligible
     esketamine ketamine spravato ketalar hydrochloride hcl
@@ -89,10 +90,21 @@ _DATE = re.compile(
 )
 
 
+# "anesthetic agents, including ketamine": the class of the drug the clause is about, which
+# names the drug again rather than a condition of its coverage.
+_DRUG_CLASS = re.compile(
+    r"\b[a-z-]+ (?:agents?|drugs?|medications?),? (?:including|such as|e\.g\.,?|like)"
+    r"(?= (?:ketamine|esketamine|spravato|ketalar)\b)"
+)
+
+
 def content_tokens(text: str) -> set[str]:
     """Meaning-bearing word set of a text: filler and dates dropped, numbers folded to digits,
-    synonymous wordings folded to one form (:mod:`monitor.diff.synonyms`)."""
-    t = fold_synonyms(_DATE.sub(" ", fold_numbers(normalize(text))))
+    synonymous wordings folded to one form (:mod:`monitor.diff.synonyms`), and the words that
+    do not change what a stance is about left out (:func:`scope_text`: examples of a class the
+    clause names, procedural carve-outs)."""
+    t = _DRUG_CLASS.sub(" ", scope_text(fold_numbers(normalize(text))))
+    t = fold_synonyms(_DATE.sub(" ", t))
     return {_stem(w) for w in _TOKEN.findall(t) if w not in _FILLER}
 
 

@@ -121,6 +121,8 @@ SYNONYMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("up to", ("a maximum of", "no more than", "not to exceed", "not more than")),
     # Conditions.
     ("if", ("provided that", "as long as", "in cases where", "in the event that")),
+    # Purpose: "for the treatment of chronic pain" is "for chronic pain".
+    ("for", ("for the treatment of", "for treatment of", "in the treatment of", "to treat")),
     # Spelling.
     ("healthcare", ("health care", "health-care")),
     ("documented", ("documentation of", "documentation that", "evidence of")),

@@ -144,3 +144,14 @@ def test_short_page_outcome(text: str, expected: str) -> None:
     else:
         assert outcome == expected, message
         assert not is_retirement(outcome, message)
+
+
+INDICATION_CASES = load_cases("criteria_cases.toml")["indications"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), INDICATION_CASES, ids=[c[0][:50] for c in INDICATION_CASES]
+)
+def test_indication_wording(text: str, expected: list[str]) -> None:
+    clause = Clause(text=text, drug="ketamine", stance="experimental", type="statement")
+    assert parse_clause(clause).get("indications", []) == expected

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .rules import CODING_KEYS, STANCE_RANK, fold_numbers
 from .summary import governing_stance, indication_stances, summarize
-from .values import drug_criteria, parse_clause
+from .values import drug_criteria, parse_clause, scope_text
 
 __all__ = [
     "CODING_KEYS",
@@ -20,5 +20,6 @@ __all__ = [
     "governing_stance",
     "indication_stances",
     "parse_clause",
+    "scope_text",
     "summarize",
 ]

@@ -265,7 +265,9 @@ INDICATIONS: Rules = (
     rule("eating disorder", r"eating disorders?", r"anorexia", r"bulimia"),
     rule("schizophrenia", r"schizophreni\w*", r"psychotic disorders?"),
     rule("autism", r"autism\w*"),
-    rule("anesthesia", r"anesthe\w*", r"sedation"),
+    # "anesthetic agents, including ketamine" names a class of drugs, not a use.
+    rule("anesthesia", r"anesthe(?:sia|tic(?!s| (?:agents?|drugs?|medications?|properties)))\w*",
+         r"anaesthe(?:sia|tic(?!s| (?:agents?|drugs?|medications?|properties)))\w*", r"sedation"),
     rule("major depressive disorder", r"major depressi\w* disorder", r"\bmdd\b"),
     rule("depression", r"\bdepressi(?:on|ve)\b"),
     rule("psychiatric disorders", r"psychiatric (?:disorders?|conditions?|indications?)",

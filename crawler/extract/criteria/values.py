@@ -62,10 +62,112 @@ _SORTED_UNIONS: tuple[str, ...] = (
 ClauseValues = tuple[tuple[str, tuple[Any, ...]], ...]
 
 
-_CARVE_OUT = re.compile(
-    r"\b(?:except|other than|excluding|apart from)\b(?: (?:when|if|for|as|in))?"
-    r"[^.;]{0,40}?\b(?:anesthe\w*|anaesthe\w*|sedation|sedative)\b[^.;,]*"
+# Where a list of conditions ends: a closing bracket, the end of a sentence part, or the verb
+# or condition that follows the list ("…, and PTSD, is considered investigational").
+_LIST_END = re.compile(
+    r"[).;:]|,?\s+(?:is|are|was|were|has|have|will|may|must|shall|should|can|could|when|if"
+    r"|unless|except|which|that|who|remains?|requires?|considered|deemed"
+    r"|(?:and|or) (?:for|in|to|as|when))\b"
 )
+# A carve-out: the uses after it are what the stance is NOT about ("investigational, except
+# when used for anesthesia", "for indications other than TRD").
+_CARVE_OUT = re.compile(
+    r"\b(?:except|other than|excluding|apart from|with the exception of)\b"
+    r"(?:\s+(?:when|if|where)\b)?(?:\s+(?:it is|they are))?"
+    r"(?:\s+(?:used|given|administered|prescribed)\b)?"
+)
+# Examples of a class: "psychiatric disorders, including TRD and OCD", "chronic pain (e.g.,
+# CRPS)", "conditions such as PTSD". Examples of a class already named do not widen it.
+_EXAMPLES = re.compile(
+    r"(?:,\s*|\(\s*|\s)(?:including(?: but not limited to)?|such as|e\.g\.|eg\.?|for example"
+    r"|for instance|like|especially|particularly|notably)[,:]?(?=\s)"
+)
+# What may stand between the class and the examples' cue: the class's own noun, punctuation.
+_CLASS_TAIL = re.compile(
+    r"[\s,(]*(?:(?:syndromes?|disorders?|conditions?|diseases?|illness(?:es)?|indications?"
+    r"|diagnos[ie]s|states?)\b[\s,(]*)?"
+)
+
+
+_CLASS_NOUN = re.compile(r" (?:syndromes?|disorders?|conditions?|diseases?|illness(?:es)?)\b")
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    # Spaces of the same length keep every later position where it was.
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def _list_end(text: str, start: int) -> int:
+    end = _LIST_END.search(text, start)
+    return end.start() if end else len(text)
+
+
+def _found(text: str) -> tuple[str, list[tuple[str, int, int]]]:
+    """Indication matches of ``text`` (label, start, end) in table order, and the text with
+    each match blanked (so "treatment-resistant depression" is not also "depression")."""
+    found: list[tuple[str, int, int]] = []
+    for label, pattern in r.INDICATIONS:
+        for m in pattern.finditer(text):
+            found.append((label, m.start(), m.end()))
+        text = pattern.sub(lambda m: " " * len(m.group()), text)
+    return text, found
+
+
+def _example_lists(
+    text: str, blanked: str, found: list[tuple[str, int, int]]
+) -> list[tuple[int, int]]:
+    """Spans of example lists that follow a class the text already names (``blanked``: the
+    text with its indications blanked; the list's end is read on the words themselves)."""
+    spans: list[tuple[int, int]] = []
+    for cue in _EXAMPLES.finditer(blanked):
+        if any(
+            end <= cue.start() and _CLASS_TAIL.fullmatch(blanked, end, cue.start())
+            for _, _, end in found
+        ):
+            spans.append((cue.start(), _list_end(text, cue.end())))
+    return spans
+
+
+def _carve_outs(text: str) -> list[tuple[int, int]]:
+    if not ("xcept" in text or "other than" in text or "excluding" in text or "apart" in text):
+        return []
+    return [(m.start(), _list_end(text, m.end())) for m in _CARVE_OUT.finditer(text)]
+
+
+def indications(text: str) -> list[str]:
+    """Indication labels folded ``text`` names as the scope of its stance, in table order.
+
+    A carve-out ("except when used for anesthesia", "other than TRD") names what the stance is
+    not about, and conditions given as examples of a class the text already names
+    ("psychiatric disorders, including TRD, OCD and PTSD") do not widen that class.
+    """
+    for start, end in reversed(_carve_outs(text)):
+        text = _blank(text, start, end)
+    blanked, found = _found(text)
+    lists = _example_lists(text, blanked, found)
+    labels: list[str] = []
+    for label, start, _ in found:
+        if label not in labels and not any(s < start < e for s, e in lists):
+            labels.append(label)
+    return labels
+
+
+def scope_text(text: str) -> str:
+    """Folded ``text`` without the words that do not change what its stance is about: example
+    lists of a class it names, and carve-outs of procedural use (anesthesia, sedation), which
+    name what a drug-coverage policy does not address. Other carve-outs ("except for TRD")
+    stay: dropping one changes what the stance covers."""
+    for start, end in reversed(_carve_outs(text)):
+        carved = {label for label, _, _ in _found(text[start:end])[1]}
+        if carved == {"anesthesia"}:
+            text = _blank(text, start, end)
+    blanked, found = _found(text)
+    spans = _example_lists(text, blanked, found)
+    # "chronic pain syndromes" is the class "chronic pain": the noun adds nothing.
+    spans += [(e, m.end()) for _, _, e in found if (m := _CLASS_NOUN.match(blanked, e))]
+    for start, end in sorted(spans, reverse=True):
+        text = _blank(text, start, end)
+    return text
 
 
 def _labels(text: str, table: r.Rules, blank: bool) -> list[str]:
@@ -204,10 +306,7 @@ def _parse(text: str, ctype: str, describes_code: bool = False) -> ClauseValues:
         for role in _labels(t, r.ROLES, blank=True):
             add("prescriber", role)
     if ctype in r.STANCE_TYPES:
-        # "investigational, except when used for anesthesia": the carved-out use is not one
-        # of the indications the stance is about.
-        scoped = _CARVE_OUT.sub(" ", t) if "xcept" in t or "other than" in t else t
-        for label in _labels(scoped, r.INDICATIONS, blank=True):
+        for label in indications(t):
             add("indications", label)
         for label in _labels(t, r.ROUTES, blank=False):
             add("routes", label)
