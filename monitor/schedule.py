@@ -104,7 +104,12 @@ def stop_on_signals(scheduler: BaseScheduler) -> None:
     """SIGTERM and Ctrl-C finish the running job, then stop (no half-written cycle)."""
 
     def stop(signum: int, _frame: Any) -> None:
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+            return
+        # A signal before the scheduler runs (it is still starting): nothing to finish.
+        print("Scheduler stopped.", flush=True)
+        raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

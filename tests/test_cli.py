@@ -309,10 +309,24 @@ def test_schedule_lists_jobs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> Non
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    time.sleep(3)
+    # Wait for the readiness line (printed once the signal handlers are installed), however
+    # slow the machine is, instead of guessing a sleep.
+    seen: list[str] = []
+    deadline = time.monotonic() + 180
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if "Scheduler running" in line:
+            break
+    assert any("Scheduler running" in s for s in seen), "".join(seen)
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
+    rest, err = proc.communicate(timeout=60)
+    out = "".join(seen) + rest
     assert proc.returncode == 0, err
     assert "Scheduler stopped" in out
     relisted = pw("schedule", "--list", "--config", str(config), "--db", db)
