@@ -29,7 +29,7 @@ class Reply:
 
     def csrf(self) -> str:
         found = _CSRF.search(self.body)
-        assert found, "no CSRF token on the page"
+        assert found, f"no CSRF token on the page: {self.status} {self.body[-1500:]}"
         return found.group(1)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,8 @@ from tests.web.conftest import PASSWORD, serve_app
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
+_X_SHA = hashlib.sha256(b"x").hexdigest()  # blobs are verified on read: a real digest
+
 
 def _event(db: Database) -> int:
     """One stored change event (and what it points at), its id."""
@@ -43,11 +46,11 @@ def _event(db: Database) -> int:
                 url="http://127.0.0.1/x",
             )
         )
-        s.add(Blob(sha256="0" * 64, size=1, data=zlib.compress(b"x")))
+        s.add(Blob(sha256=_X_SHA, size=1, data=zlib.compress(b"x")))
         s.flush()
         snap = Snapshot(
             source_id="s1",
-            sha256="0" * 64,
+            sha256=_X_SHA,
             size=1,
             requested_url="u",
             final_url="u",
