@@ -22,16 +22,7 @@ Stance = Literal[
     "not_covered",
     "experimental",
 ]
-STANCES: tuple[str, ...] = (
-    "covered",
-    "covered_with_criteria",
-    "prior_authorization",
-    "step_therapy",
-    "preferred",
-    "non_preferred",
-    "not_covered",
-    "experimental",
-)
+STANCES: tuple[str, ...] = get_args(Stance)
 
 ClauseType = Literal["statement", "criterion", "limitation", "listing"]
 
