@@ -9,11 +9,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from crawler.extract.model import Extraction
@@ -22,6 +23,8 @@ from crawler.extract.sections import COVERAGE, classify_heading
 from monitor.diff import DIFFER_VERSION, ChangeEvent, diff_versions
 from monitor.diff.normalize import normalize
 from monitor.extraction_jobs import ensure_extraction
+from storage.chunks import CHUNK, chunked
+from storage.db import Database
 from storage.models import ChangeEventRecord, Quarantine, Snapshot, Source
 
 log = logging.getLogger("policywatch.changes")
@@ -324,6 +327,14 @@ def _store_new(session: Session, records: Sequence[ChangeEventRecord]) -> list[C
     return fresh
 
 
+# Sources per unit of work: a batch's snapshots and extractions are released (and, with
+# :func:`run_diff`, committed) before the next batch is read, so memory stays flat however
+# many sources the registry has.
+DIFF_BATCH = 100
+
+SessionScope = Callable[[], AbstractContextManager[Session]]
+
+
 def detect_changes(
     session: Session,
     *,
@@ -331,21 +342,148 @@ def detect_changes(
     source_ids: Sequence[str] | None = None,
     rebuild: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    batch_size: int = DIFF_BATCH,
 ) -> DiffStats:
-    """Run the diff over every source (or ``source_ids``); returns what was found."""
-    stmt = select(Source).order_by(Source.id)
-    if source_ids:
-        stmt = stmt.where(Source.id.in_(list(source_ids)))
-    sources = list(session.scalars(stmt))
-    stats = DiffStats(sources=len(sources))
+    """Run the diff over every source (or ``source_ids``) in the caller's unit of work.
+
+    Batches are flushed and their objects released from ``session`` (objects it held before
+    stay); nothing is committed. :func:`run_diff` commits each batch instead.
+    """
+    return _diff_batches(
+        lambda: _released(session),
+        now=now,
+        source_ids=source_ids,
+        rebuild=rebuild,
+        on_progress=on_progress,
+        batch_size=batch_size,
+    )
+
+
+def run_diff(
+    db: Database,
+    *,
+    now: datetime,
+    source_ids: Sequence[str] | None = None,
+    rebuild: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+    batch_size: int = DIFF_BATCH,
+) -> DiffStats:
+    """The diff job: every batch of ``batch_size`` sources in its own committed transaction.
+
+    An interrupted job keeps the batches it finished; the next run goes on from there (each
+    source remembers the last snapshot it was diffed up to). The returned events are detached.
+    """
+    return _diff_batches(
+        db.session,
+        now=now,
+        source_ids=source_ids,
+        rebuild=rebuild,
+        on_progress=on_progress,
+        batch_size=batch_size,
+    )
+
+
+@contextmanager
+def _released(session: Session) -> Iterator[Session]:
+    """``session`` for one batch; afterwards the objects the batch loaded leave it again."""
+    before = set(session.identity_map.keys())
+    yield session
+    session.flush()
+    for key in set(session.identity_map.keys()) - before:
+        obj = session.identity_map.get(key)
+        # Events stay: they are the result, and they are few (proportional to what changed).
+        if obj is not None and not isinstance(obj, ChangeEventRecord):
+            session.expunge(obj)
+
+
+def _pending(stmt: Select[str], rebuild: bool) -> Select[str]:
+    """``stmt`` (over Source.id) kept to sources with snapshots not yet diffed."""
+    if rebuild:
+        return stmt
+    undiffed = (
+        select(Snapshot.id)
+        .where(
+            Snapshot.source_id == Source.id,
+            Snapshot.id > func.coalesce(Source.last_diffed_snapshot_id, 0),
+        )
+        .exists()
+    )
+    return stmt.where(undiffed)
+
+
+def _id_pages(
+    sessions: SessionScope, source_ids: Sequence[str] | None, rebuild: bool
+) -> Iterator[list[str]]:
+    """Ids of the sources to diff, in pages of at most CHUNK, each page read in one query.
+
+    All sources: keyset pagination by id. Given ids: slices of the sorted ids. An unchanged
+    cycle therefore costs one query per page, not one per source.
+    """
+    if source_ids is not None:
+        for chunk in chunked(sorted(set(source_ids))):
+            stmt = select(Source.id).where(Source.id.in_(chunk)).order_by(Source.id)
+            with sessions() as session:  # closed before the page is used: no lock held
+                page = list(session.scalars(_pending(stmt, rebuild)))
+            yield page
+        return
+    after: str | None = None
+    while True:
+        stmt = select(Source.id).order_by(Source.id).limit(CHUNK)
+        if after is not None:
+            stmt = stmt.where(Source.id > after)
+        with sessions() as session:
+            page = list(session.scalars(_pending(stmt, rebuild)))
+        if not page:
+            return
+        yield page
+        after = page[-1]
+
+
+def _count(sessions: SessionScope, source_ids: Sequence[str] | None, rebuild: bool) -> int:
+    total = 0
+    with sessions() as session:
+        if source_ids is None:
+            stmt = _pending(select(Source.id), rebuild)
+            return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        for chunk in chunked(sorted(set(source_ids))):
+            stmt = _pending(select(Source.id).where(Source.id.in_(chunk)), rebuild)
+            total += session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return total
+
+
+def _diff_batches(
+    sessions: SessionScope,
+    *,
+    now: datetime,
+    source_ids: Sequence[str] | None,
+    rebuild: bool,
+    on_progress: Callable[[int, int], None] | None,
+    batch_size: int,
+) -> DiffStats:
+    if batch_size < 1:
+        raise ValueError(f"batch size must be at least 1, not {batch_size}")
+    if source_ids is not None and not source_ids:
+        source_ids = None  # an empty filter means every source, as before
+    total = _count(sessions, source_ids, rebuild) if on_progress else 0
+    stats = DiffStats()
+    for page in _id_pages(sessions, source_ids, rebuild):
+        for ids in chunked(page, batch_size):
+            with sessions() as session:
+                _diff_batch(session, ids, now=now, rebuild=rebuild, stats=stats)
+            if on_progress:
+                on_progress(stats.sources, max(total, stats.sources))
+    return stats
+
+
+def _diff_batch(
+    session: Session, ids: list[str], *, now: datetime, rebuild: bool, stats: DiffStats
+) -> None:
     if rebuild:
         # Set-aside verdicts are derived from history too: recompute them with the events.
-        forget = delete(Quarantine)
-        if source_ids:
-            of_sources = select(Snapshot.id).where(Snapshot.source_id.in_(list(source_ids)))
-            forget = forget.where(Quarantine.snapshot_id.in_(of_sources))
-        session.execute(forget)
-    for i, src in enumerate(sources, 1):
+        of_batch = select(Snapshot.id).where(Snapshot.source_id.in_(ids))
+        session.execute(delete(Quarantine).where(Quarantine.snapshot_id.in_(of_batch)))
+    for src in session.scalars(select(Source).where(Source.id.in_(ids)).order_by(Source.id)):
+        stats.sources += 1
         if rebuild:
             src.last_diffed_snapshot_id = None
         try:
@@ -355,6 +493,3 @@ def detect_changes(
             log.exception("diff of %s failed", src.id)
             stats.errors.append(f"{src.id}: {type(exc).__name__}: {exc}")
             src.health_message = f"change detection failed: {exc}"
-        if on_progress:
-            on_progress(i, len(sources))
-    return stats

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.chunks import chunked
 from storage.models import CrawlRun, FetchAttempt, Snapshot, Source
 
 SOURCE_FIELDS = (
@@ -61,12 +62,24 @@ def sync_sources(session: Session, sources: Iterable[Any]) -> int:
 def latest_snapshots(
     session: Session, source_ids: Sequence[str] | None = None
 ) -> dict[str, SnapshotRef]:
-    """The newest snapshot of each source, in one query."""
-    newest = (
-        select(Snapshot.source_id, func.max(Snapshot.id).label("sid"))
-        .group_by(Snapshot.source_id)
-        .subquery()
-    )
+    """The newest snapshot of each source (of ``source_ids``, or of all).
+
+    One query for all sources, or one per :data:`~storage.chunks.CHUNK` ids: the filter sits
+    inside the grouping, so each slice reads only its own sources' snapshots.
+    """
+    if source_ids is None:
+        return _latest_of(session, None)
+    found: dict[str, SnapshotRef] = {}
+    for chunk in chunked(dict.fromkeys(source_ids)):
+        found.update(_latest_of(session, chunk))
+    return found
+
+
+def _latest_of(session: Session, source_ids: list[str] | None) -> dict[str, SnapshotRef]:
+    newest = select(func.max(Snapshot.id).label("sid")).group_by(Snapshot.source_id)
+    if source_ids is not None:
+        newest = newest.where(Snapshot.source_id.in_(source_ids))
+    sub = newest.subquery()
     stmt = select(
         Snapshot.id,
         Snapshot.source_id,
@@ -75,9 +88,7 @@ def latest_snapshots(
         Snapshot.final_url,
         Snapshot.etag,
         Snapshot.last_modified,
-    ).join(newest, Snapshot.id == newest.c.sid)
-    if source_ids is not None:
-        stmt = stmt.where(Snapshot.source_id.in_(list(source_ids)))
+    ).join(sub, Snapshot.id == sub.c.sid)
     return {
         r.source_id: SnapshotRef(
             r.id, r.sha256, r.requested_url, r.final_url, r.etag, r.last_modified

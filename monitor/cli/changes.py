@@ -10,7 +10,7 @@ from typing import get_args
 import click
 
 from monitor.change_list import list_events
-from monitor.changes import detect_changes
+from monitor.changes import run_diff
 from monitor.cli.common import (
     common_options,
     console,
@@ -45,10 +45,8 @@ def diff(
     """Compare each new version with its source's last good version and store change events."""
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
-    with exclusive(ctx), db.session() as session:
-        stats = detect_changes(
-            session, now=datetime.now(UTC), source_ids=list(only) or None, rebuild=rebuild
-        )
+    with exclusive(ctx):
+        stats = run_diff(db, now=datetime.now(UTC), source_ids=list(only) or None, rebuild=rebuild)
         rows = [(e.id, e.source_id, e.kind, e.drug, e.summary) for e in stats.events]
         significant = sum(1 for e in stats.events if e.significant)
     if rows:
