@@ -23,7 +23,7 @@ from crawler.extract.sections import COVERAGE, classify_heading
 from monitor.diff import DIFFER_VERSION, ChangeEvent, diff_versions
 from monitor.diff.normalize import normalize
 from monitor.extraction_jobs import ensure_extraction
-from storage.chunks import CHUNK, chunked
+from storage.chunks import CHUNK, chunked, one_of
 from storage.db import Database
 from storage.models import ChangeEventRecord, Quarantine, Snapshot, Source
 
@@ -414,24 +414,19 @@ def _pending(stmt: Select[str], rebuild: bool) -> Select[str]:
 def _id_pages(
     sessions: SessionScope, source_ids: Sequence[str] | None, rebuild: bool
 ) -> Iterator[list[str]]:
-    """Ids of the sources to diff, in pages of at most CHUNK, each page read in one query.
+    """Ids of the sources to diff, in pages of at most CHUNK (keyset pagination by id).
 
-    All sources: keyset pagination by id. Given ids: slices of the sorted ids. An unchanged
-    cycle therefore costs one query per page, not one per source.
+    The filter by ``source_ids`` is one parameter however many ids (:func:`one_of`), so an
+    unchanged cycle costs one query, not one per source nor one per slice of ids.
     """
-    if source_ids is not None:
-        for chunk in chunked(sorted(set(source_ids))):
-            stmt = select(Source.id).where(Source.id.in_(chunk)).order_by(Source.id)
-            with sessions() as session:  # closed before the page is used: no lock held
-                page = list(session.scalars(_pending(stmt, rebuild)))
-            yield page
-        return
     after: str | None = None
     while True:
         stmt = select(Source.id).order_by(Source.id).limit(CHUNK)
+        if source_ids is not None:
+            stmt = stmt.where(one_of(Source.id, source_ids))
         if after is not None:
             stmt = stmt.where(Source.id > after)
-        with sessions() as session:
+        with sessions() as session:  # closed before the page is used: no lock held meanwhile
             page = list(session.scalars(_pending(stmt, rebuild)))
         if not page:
             return
@@ -440,15 +435,12 @@ def _id_pages(
 
 
 def _count(sessions: SessionScope, source_ids: Sequence[str] | None, rebuild: bool) -> int:
-    total = 0
+    stmt = select(Source.id)
+    if source_ids is not None:
+        stmt = stmt.where(one_of(Source.id, source_ids))
+    counted = select(func.count()).select_from(_pending(stmt, rebuild).subquery())
     with sessions() as session:
-        if source_ids is None:
-            stmt = _pending(select(Source.id), rebuild)
-            return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        for chunk in chunked(sorted(set(source_ids))):
-            stmt = _pending(select(Source.id).where(Source.id.in_(chunk)), rebuild)
-            total += session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    return total
+        return session.scalar(counted) or 0
 
 
 def _diff_batches(
@@ -462,8 +454,9 @@ def _diff_batches(
 ) -> DiffStats:
     if batch_size < 1:
         raise ValueError(f"batch size must be at least 1, not {batch_size}")
-    if source_ids is not None and not source_ids:
-        source_ids = None  # an empty filter means every source, as before
+    if source_ids is not None:
+        # An empty filter means every source, as before; the ids are read once, not per page.
+        source_ids = sorted(set(source_ids)) or None
     total = _count(sessions, source_ids, rebuild) if on_progress else 0
     stats = DiffStats()
     for page in _id_pages(sessions, source_ids, rebuild):

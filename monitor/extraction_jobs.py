@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from crawler.extract import EXTRACTOR_VERSION, extract
 from crawler.extract.model import Extraction
 from storage.blobs import BlobIntegrityError, read_blob
+from storage.chunks import one_of
 from storage.models import ExtractionRecord, Snapshot, Source
 
 
@@ -45,6 +46,33 @@ def ensure_extraction(session: Session, snap: Snapshot, *, now: datetime) -> Ext
     return ext
 
 
+# Snapshots read (and their extractions held) at a time: the history can be far larger.
+REEXTRACT_BATCH = 200
+
+
+def _snapshots(
+    session: Session, where: ColumnElement[bool] | None, batch_size: int = REEXTRACT_BATCH
+) -> Iterator[Snapshot]:
+    """Snapshots in id order, a page at a time (keyset by id); each page's objects, and the
+    extractions loaded or made for them, leave the session once the next page is read."""
+    after = 0
+    while True:
+        stmt = select(Snapshot).where(Snapshot.id > after).order_by(Snapshot.id).limit(batch_size)
+        if where is not None:
+            stmt = stmt.where(where)
+        before = set(session.identity_map.keys())
+        page = list(session.scalars(stmt))
+        if not page:
+            return
+        yield from page
+        after = page[-1].id
+        session.flush()
+        for key in set(session.identity_map.keys()) - before:
+            obj = session.identity_map.get(key)
+            if isinstance(obj, (Snapshot, ExtractionRecord)):
+                session.expunge(obj)
+
+
 def reextract(
     session: Session,
     *,
@@ -58,13 +86,13 @@ def reextract(
     Returns counts: snapshots seen, newly extracted, and how many outcomes differ from the
     previous extractor version's (a quick measure of what the improvement changed).
     """
-    stmt = select(Snapshot).order_by(Snapshot.id)
-    if source_ids:
-        stmt = stmt.where(Snapshot.source_id.in_(list(source_ids)))
-    snaps = list(session.scalars(stmt))
-    counts = {"snapshots": len(snaps), "extracted": 0, "outcome_changed": 0, "damaged": 0}
+    of_sources = one_of(Snapshot.source_id, source_ids) if source_ids else None
+    total = session.scalar(
+        select(func.count(Snapshot.id)).where(*([of_sources] if of_sources is not None else []))
+    )
+    counts = {"snapshots": total or 0, "extracted": 0, "outcome_changed": 0, "damaged": 0}
     latest: dict[str, tuple[str, str]] = {}
-    for i, snap in enumerate(snaps, 1):
+    for i, snap in enumerate(_snapshots(session, of_sources), 1):
         previous = session.scalars(
             select(ExtractionRecord)
             .where(ExtractionRecord.snapshot_id == snap.id)
@@ -85,7 +113,7 @@ def reextract(
             ext = Extraction.from_dict(previous.data)
         latest[snap.source_id] = (ext.outcome, ext.message)
         if on_progress:
-            on_progress(i, len(snaps))
+            on_progress(i, counts["snapshots"])
     for source_id, (outcome, message) in latest.items():
         src = session.get(Source, source_id)
         if src is not None:

@@ -19,10 +19,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ARRAY, Boolean, ColumnElement, Select, any_, bindparam, false, func, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql import literal_column
 from sqlalchemy.sql.compiler import SQLCompiler
 
 T = TypeVar("T")
+
+Column = ColumnElement[Any] | QueryableAttribute[Any]
 
 # Well below both backends' parameter limits, and small enough for an index lookup per slice.
 CHUNK = 1000
@@ -44,12 +47,12 @@ class _OneOf(ColumnElement[bool]):
     inherit_cache = False
     type = Boolean()
 
-    def __init__(self, column: ColumnElement[Any], values: list[Any]) -> None:
+    def __init__(self, column: Column, values: list[Any]) -> None:
         self.column = column
         self.values = values
 
 
-def one_of(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+def one_of(column: Column, values: Iterable[Any]) -> ColumnElement[bool]:
     """``column IN values`` as one parameter, however many values (an empty list matches none)."""
     unique = list(dict.fromkeys(values))
     if not unique:
