@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 
 from monitor.change_list import list_events
 from monitor.changes import detect_changes, run_diff
@@ -205,3 +205,23 @@ def test_diff_results_do_not_depend_on_the_batch_size(tmp_path: Path) -> None:
     db.dispose()
     assert rebuilt.events == [] and not rebuilt.errors
     assert _state(f"sqlite:///{tmp_path / 'one.sqlite'}") == one
+
+
+def _statements_of_unchanged_diff(url: str, sources: int) -> int:
+    db = Database(url)
+    with db.session() as s:
+        ids = add_sources(s, sources)
+        add_versions(s, ids, [SAMPLE_HTML])
+        mark_all_diffed(s)
+    issued: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: issued.append(args[2]))
+    stats = run_diff(db, now=NOW, source_ids=ids)
+    db.dispose()
+    assert (stats.sources, stats.events) == (0, [])
+    return len(issued)
+
+
+def test_unchanged_diff_costs_the_same_queries_at_any_registry_size(tmp_path: Path) -> None:
+    small = _statements_of_unchanged_diff(f"sqlite:///{tmp_path / 'small.sqlite'}", 10)
+    large = _statements_of_unchanged_diff(f"sqlite:///{tmp_path / 'large.sqlite'}", 3000)
+    assert small == large
