@@ -33,11 +33,34 @@ log = logging.getLogger("policywatch.changes")
 FLAP_WINDOW = timedelta(days=14)
 
 
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """A stored event as the job reports it: its row's fields without the diff detail, so a
+    job's result stays small and outlives the sessions it was made in."""
+
+    id: int
+    source_id: str
+    before_snapshot_id: int | None
+    after_snapshot_id: int
+    kind: str
+    drug: str
+    significant: bool
+    stance_before: str | None
+    stance_after: str | None
+    summary: str
+    review_status: str
+    effective_date: str | None
+
+    @classmethod
+    def of(cls, rec: ChangeEventRecord) -> NewEvent:
+        return cls(**{name: getattr(rec, name) for name in cls.__slots__})
+
+
 @dataclass
 class DiffStats:
     sources: int = 0
     versions: int = 0
-    events: list[ChangeEventRecord] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
     flaps: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -272,7 +295,7 @@ def diff_source(
         last_snap, last_ext, in_outage = snap, ext, False
     src.last_diffed_snapshot_id = pending[-1].id
     stored_events = _store_new(session, made)
-    stats.events += stored_events
+    stats.events += [NewEvent.of(r) for r in stored_events]
     return stored_events
 
 
@@ -371,7 +394,7 @@ def run_diff(
     """The diff job: every batch of ``batch_size`` sources in its own committed transaction.
 
     An interrupted job keeps the batches it finished; the next run goes on from there (each
-    source remembers the last snapshot it was diffed up to). The returned events are detached.
+    source remembers the last snapshot it was diffed up to).
     """
     return _diff_batches(
         db.session,
@@ -391,8 +414,7 @@ def _released(session: Session) -> Iterator[Session]:
     session.flush()
     for key in set(session.identity_map.keys()) - before:
         obj = session.identity_map.get(key)
-        # Events stay: they are the result, and they are few (proportional to what changed).
-        if obj is not None and not isinstance(obj, ChangeEventRecord):
+        if obj is not None:
             session.expunge(obj)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.chunks import chunked
+from storage.chunks import one_of
 from storage.models import CrawlRun, FetchAttempt, Snapshot, Source
 
 SOURCE_FIELDS = (
@@ -62,23 +62,14 @@ def sync_sources(session: Session, sources: Iterable[Any]) -> int:
 def latest_snapshots(
     session: Session, source_ids: Sequence[str] | None = None
 ) -> dict[str, SnapshotRef]:
-    """The newest snapshot of each source (of ``source_ids``, or of all).
+    """The newest snapshot of each source (of ``source_ids``, or of all), in one query.
 
-    One query for all sources, or one per :data:`~storage.chunks.CHUNK` ids: the filter sits
-    inside the grouping, so each slice reads only its own sources' snapshots.
+    The ids are one parameter however many (:func:`~storage.chunks.one_of`), and the filter
+    sits inside the grouping, so only those sources' snapshots are read.
     """
-    if source_ids is None:
-        return _latest_of(session, None)
-    found: dict[str, SnapshotRef] = {}
-    for chunk in chunked(dict.fromkeys(source_ids)):
-        found.update(_latest_of(session, chunk))
-    return found
-
-
-def _latest_of(session: Session, source_ids: list[str] | None) -> dict[str, SnapshotRef]:
     newest = select(func.max(Snapshot.id).label("sid")).group_by(Snapshot.source_id)
     if source_ids is not None:
-        newest = newest.where(Snapshot.source_id.in_(source_ids))
+        newest = newest.where(one_of(Snapshot.source_id, source_ids))
     sub = newest.subquery()
     stmt = select(
         Snapshot.id,
