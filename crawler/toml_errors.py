@@ -139,7 +139,7 @@ _TYPE_WORDS = {
     "int_type": "must be a whole number",
     "float_type": "must be a number",
     "bool_type": "must be true or false",
-    "list_type": "must be a list such as [\"a\", \"b\"]",
+    "list_type": 'must be a list such as ["a", "b"]',
     "model_type": "must be a table",
     "dict_type": "must be a table",
 }
