@@ -258,10 +258,12 @@ def parse_config(file: Path) -> Config:
     except ValidationError as exc:
         problems += error_lines(file, text, exc, field_name=_field, allowed=_allowed)
         cfg = Config()
+    if len(problems) == 1:
+        raise ConfigError(problems[0])
     if problems:
-        count = f"{len(problems)} problems" if len(problems) > 1 else "1 problem"
         raise ConfigError(
-            f"{file}: {count}; fix them and run the command again:\n" + "\n".join(problems)
+            f"{file}: {len(problems)} problems; fix them and run the command again:\n"
+            + "\n".join(problems)
         )
     cfg.path = file
     base = file.resolve().parent

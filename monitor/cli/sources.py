@@ -107,9 +107,9 @@ def validate(config_path: str | None, db_url: str | None, sources_files: tuple[s
     try:
         srcs = load_sources(files)
     except RegistryError as exc:
-        raise click.ClickException(
-            f"{exc}\nFix each line above, then run `policywatch sources validate` again."
-        ) from None
+        many = "\n" in str(exc)  # one problem is one line, which says what to do already
+        hint = "\nFix each line above, then run `policywatch sources validate` again."
+        raise click.ClickException(f"{exc}{hint if many else ''}") from None
     per_file = Counter(s.origin for s in srcs)
     for name, count in sorted(per_file.items()):
         console.print(f"[green]ok[/green] {name}: {count} sources")
