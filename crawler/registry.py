@@ -305,14 +305,32 @@ def _entry_label(entries: Sequence[Any], loc: Loc) -> str:
     return label + (f": key {loc[2]!r}" if len(loc) > 2 else "")
 
 
+class _Lines:
+    """The key → line map of a file, computed only when an error needs it."""
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+        self._lines: dict[Loc, int] | None = None
+
+    @property
+    def map(self) -> dict[Loc, int]:
+        if self._lines is None:
+            self._lines = key_lines(self.text) if self.text is not None else {}
+        return self._lines
+
+    def of(self, loc: Loc) -> int:
+        return line_of(self.map, loc)
+
+
 def _check_entry(
-    path: Path, text: str | None, lines: dict[Loc, int], index: int, entries: Sequence[Any]
+    path: Path, lines: _Lines, index: int, entries: Sequence[Any]
 ) -> tuple[PolicySource | None, list[str]]:
     """One entry as a source, or the ``file:line: entry: message`` lines of all its errors."""
     entry = entries[index]
+    text = lines.text
 
     def where(loc: Loc) -> str:
-        return f"{path}:{line_of(lines, loc)}" if text is not None else str(path)
+        return f"{path}:{lines.of(loc)}" if text is not None else str(path)
 
     if not isinstance(entry, dict):
         return None, [f"{where(('source', index))}: entry {index + 1} is not a table"]
@@ -327,7 +345,7 @@ def _check_entry(
             field_name=lambda loc: _entry_label(entries, loc),
             allowed=lambda _loc: ALLOWED,
             allowed_label="allowed keys",
-            lines=lines,
+            lines=lines.map,
         )
         if text is None:  # no file text (an entry about to be written): no line numbers
             found = [f"{path}: {line.split(': ', 1)[1]}" for line in found]
@@ -337,7 +355,7 @@ def _check_entry(
 def parse_entry(path: Path, index: int, entry: Any) -> PolicySource:
     """Validate one entry (e.g. before it is written to ``path``); all its errors at once."""
     entries = [None] * index + [entry]
-    source, problems = _check_entry(path, None, {}, index, entries)
+    source, problems = _check_entry(path, _Lines(None), index, entries)
     if source is None:
         raise RegistryError("\n".join(problems))
     return source
@@ -364,34 +382,32 @@ def _read(path: Path) -> tuple[str, dict[str, Any]]:
 def check_file(path: Path) -> tuple[list[PolicySource], list[str]]:
     """The valid sources of one file, and a ``file:line: entry: message`` line per error."""
     text, data = _read(path)
-    lines = key_lines(text)
+    lines = _Lines(text)
     problems = [
-        f"{path}:{line_of(lines, (key,))}: unknown top-level key {key!r}; "
-        "sources are [[source]] tables"
+        f"{path}:{lines.of((key,))}: unknown top-level key {key!r}; sources are [[source]] tables"
         for key in sorted(set(data) - {"source"})
     ]
     entries = data.get("source", [])
     if not isinstance(entries, list):
         problems.append(
-            f"{path}:{line_of(lines, ('source',))}: 'source' must be an array of tables "
-            "([[source]])"
+            f"{path}:{lines.of(('source',))}: 'source' must be an array of tables ([[source]])"
         )
         entries = []
     found: list[PolicySource] = []
-    first_line: dict[str, int] = {}
+    first: dict[str, int] = {}  # id → index of the entry that defined it
     for index in range(len(entries)):
-        source, errors = _check_entry(path, text, lines, index, entries)
+        source, errors = _check_entry(path, lines, index, entries)
         problems += errors
         if source is None:
             continue
-        line = line_of(lines, ("source", index, "id"))
-        if source.id in first_line:
+        if source.id in first:
+            where = lines.of(("source", index, "id"))
             problems.append(
-                f"{path}:{line}: entry {index + 1} (id {source.id!r}): duplicate id "
-                f"{source.id!r} (first defined on line {first_line[source.id]})"
+                f"{path}:{where}: entry {index + 1} (id {source.id!r}): duplicate id "
+                f"{source.id!r} (first defined on line {lines.of(('source', first[source.id]))})"
             )
             continue
-        first_line[source.id] = line
+        first[source.id] = index
         found.append(source)
     return found, problems
 

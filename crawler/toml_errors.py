@@ -93,8 +93,10 @@ def key_lines(text: str) -> dict[Loc, int]:
         return tuple(out)
 
     pos, n = 0, len(text)
+    line_no, counted = 1, 0
     while pos < n:
-        line_no = text.count("\n", 0, pos) + 1
+        line_no += text.count("\n", counted, pos)  # counted once: linear in the file's size
+        counted = pos
         while pos < n and text[pos] in " \t\r":
             pos += 1
         if pos >= n:
