@@ -47,6 +47,7 @@ def write_reports(cfg: Config, *, now: datetime, since: datetime) -> dict[str, P
                 now=now,
                 archive_base_url=cfg.report.archive_base_url,
                 require_review=cfg.publish.require_review,
+                feed_size=cfg.report.feed_size,
             )
     finally:
         db.dispose()
@@ -66,6 +67,7 @@ def publish(cfg: Config) -> Path | None:
                 Path(cfg.publish.out_dir),
                 cfg.publish.base_url,
                 require_review=cfg.publish.require_review,
+                feed_size=cfg.publish.feed_size,
             )
     finally:
         db.dispose()
