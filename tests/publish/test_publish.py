@@ -288,7 +288,7 @@ def test_the_cycle_publishes_when_configured(pdb: Database, tmp_path: Path) -> N
     assert (tmp_path / "site" / "states" / "DC.md").is_file()
 
 
-def test_feed_keeps_the_newest_50(tmp_path: Path) -> None:
+def test_feed_keeps_the_newest_n(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
     from monitor.publish.evidence import Links
@@ -306,10 +306,12 @@ def test_feed_keeps_the_newest_50(tmp_path: Path) -> None:
                        "preferred", "s", None, when, "confirmed", None, ref)  # fmt: skip
         changes.append(PublishedChange(ev, f"change {i}", change_uid(ev)))
     changes.reverse()  # newest first, as the gate returns them
-    feed = feedparser.parse(render_feed(changes, Links(BASE_URL), start))
+    feed = feedparser.parse(render_feed(changes, Links(BASE_URL), start, size=50))
     assert not feed.bozo
     assert [e.title for e in feed.entries] == [f"change {i}" for i in range(59, 9, -1)]
     assert len({e.id for e in feed.entries}) == 50
+    # [publish] feed_size defaults to 100: all 60 fit.
+    assert len(feedparser.parse(render_feed(changes, Links(BASE_URL), start)).entries) == 60
 
 
 def test_a_tampered_archive_is_a_one_line_error(pdb: Database, tmp_path: Path) -> None:

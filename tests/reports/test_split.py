@@ -1,0 +1,206 @@
+"""Reports at scale: week pages with an index, the newest N in the feed, one archive file per
+distinct content, and nothing rewritten when nothing changed (events inserted directly)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import lxml.html
+import pytest
+from sqlalchemy import select
+
+from monitor.reports import write_all_reports
+from monitor.reports.archive import EXPORTED
+from monitor.reports.feed import entry_id
+from monitor.reports.manifest import MANIFEST
+from monitor.reports.weeks import iso_week
+from storage.db import Database
+from storage.models import ChangeEventRecord, Snapshot
+from tests.reports.helpers import week_pages
+from tests.reports.synthetic import fill
+
+END = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+ATOM = "{http://www.w3.org/2005/Atom}"
+OLD = 1_000_000_000  # an mtime long past: a file that keeps it was not rewritten
+
+
+@pytest.fixture
+def many(tmp_path: Path) -> Iterator[Database]:
+    """300 events (270 coverage changes) over 40 days: six or seven ISO weeks."""
+    db = Database(f"sqlite:///{tmp_path / 'many.sqlite'}")
+    fill(db, events=300, sources=30, end=END, days=40, bodies_per_source=3, payers=12)
+    yield db
+    db.dispose()
+
+
+def write(db: Database, out: Path, **kw: object) -> dict[str, Path]:
+    args: dict[str, object] = {"since": None, "now": END, "require_review": False, **kw}
+    with db.session() as s:
+        return write_all_reports(s, out, **args)  # type: ignore[arg-type]
+
+
+def _events(db: Database) -> list[ChangeEventRecord]:
+    with db.session() as s:
+        return list(s.scalars(select(ChangeEventRecord)))
+
+
+def _age(out: Path) -> None:
+    for path in out.rglob("*"):
+        os.utime(path, (OLD, OLD))
+
+
+def _fresh(out: Path) -> set[str]:
+    """Files written since ``_age``."""
+    return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.stat().st_mtime > OLD}
+
+
+def test_change_report_is_split_per_week_and_the_index_links_every_page(
+    many: Database, tmp_path: Path
+) -> None:
+    index = write(many, tmp_path)["changes.html"]
+    stored = _events(many)
+    weeks = Counter(iso_week(e.detected_at) for e in stored)
+    assert len(weeks) >= 6
+    assert [p.name for p in week_pages(index)] == [
+        f"changes-{w}.html" for w in sorted(weeks, reverse=True)
+    ]
+    doc = lxml.html.fromstring(index.read_text(encoding="utf-8"))
+    assert doc.cssselect("article.change") == []  # the index holds counts, not changes
+    rows = doc.cssselect("table.weeks tbody tr")
+    per_week = {}
+    for tr in rows:
+        cells = [td.text_content() for td in tr.cssselect("td")]
+        href = tr.cssselect("a")[0].get("href")
+        assert (tmp_path / href).is_file()
+        per_week[cells[0]] = int(cells[2]) + int(cells[3])
+    assert per_week == dict(weeks)
+    payer_rows = doc.cssselect("table.payers tbody tr")
+    assert len(payer_rows) == 12
+    assert sum(int(tr.cssselect("td")[1].text_content()) for tr in payer_rows) == 270
+    for a in doc.cssselect("table.payers a"):
+        assert (tmp_path / a.get("href")).is_file()
+    # Each change is on its week's page, once, with its redline.
+    cards: dict[str, str] = {}
+    for page in week_pages(index):
+        week = page.stem.removeprefix("changes-")
+        html = lxml.html.fromstring(page.read_text(encoding="utf-8"))
+        for card in html.cssselect("article.change"):
+            cards[card.get("id")] = week
+            assert card.cssselect("td.before del") and card.cssselect("td.after ins")
+        nav = [a.get("href") for a in html.cssselect("nav.reports a")]
+        assert nav[0] == "changes.html"
+    expected = {f"event-{e.id}": iso_week(e.detected_at) for e in stored if e.significant}
+    assert cards == expected
+
+
+def test_evidence_links_open_the_archived_bytes_and_identical_bytes_are_stored_once(
+    many: Database, tmp_path: Path
+) -> None:
+    index = write(many, tmp_path)["changes.html"]
+    with many.session() as s:
+        snaps = {snap.id: snap.sha256 for snap in s.scalars(select(Snapshot))}
+    hrefs = set()
+    for page in week_pages(index):
+        doc = lxml.html.fromstring(page.read_text(encoding="utf-8"))
+        hrefs |= {a.get("href") for a in doc.cssselect("a") if a.get("href").startswith("arc")}
+    for href in hrefs:
+        match = re.fullmatch(r"archive/([0-9a-f]{64})\.html\.txt", href)
+        assert match, href
+        assert hashlib.sha256((tmp_path / href).read_bytes()).hexdigest() == match.group(1)
+    files = [p for p in (tmp_path / "archive").iterdir() if p.name != EXPORTED]
+    # 330 snapshots cite 90 distinct bodies (30 sources x 3): one file each.
+    assert len(snaps) == 330 and len(set(snaps.values())) == 90
+    assert len(files) == len(hrefs) == 90
+
+
+def test_two_snapshots_with_identical_bytes_give_one_archive_file(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'two.sqlite'}")
+    # One source, one event: before and after are different snapshots of the same bytes.
+    fill(db, events=1, sources=1, end=END, bodies_per_source=1)
+    with db.session() as s:
+        ev = s.scalars(select(ChangeEventRecord)).one()
+        before, after = (
+            s.get(Snapshot, ev.before_snapshot_id),
+            s.get(Snapshot, ev.after_snapshot_id),
+        )
+        assert before and after and before.id != after.id and before.sha256 == after.sha256
+        sha = after.sha256
+    write(db, tmp_path / "out")
+    db.dispose()
+    files = sorted(p.name for p in (tmp_path / "out" / "archive").iterdir())
+    assert files == [EXPORTED, f"{sha}.html.txt"]
+    assert (tmp_path / "out" / "archive" / EXPORTED).read_text() == f"{sha}.html.txt\n"
+
+
+def test_the_feed_holds_the_newest_n_changes(many: Database, tmp_path: Path) -> None:
+    feed = write(many, tmp_path, feed_size=25)["feed.atom"]
+    root = ET.parse(feed).getroot()
+    ids = [e.findtext(f"{ATOM}id") for e in root.findall(f"{ATOM}entry")]
+    significant = sorted(
+        (e for e in _events(many) if e.significant), key=lambda e: (e.detected_at, e.id)
+    )
+    assert ids == [entry_id(e.id) for e in reversed(significant[-25:])]
+    assert "270 coverage change(s)" in (root.findtext(f"{ATOM}subtitle") or "")
+    assert "the newest 25 here" in (root.findtext(f"{ATOM}subtitle") or "")
+    # The default is 100.
+    again = ET.parse(write(many, tmp_path / "default")["feed.atom"]).getroot()
+    assert len(again.findall(f"{ATOM}entry")) == 100
+
+
+def test_a_second_write_with_nothing_new_rewrites_nothing(many: Database, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write(many, out)
+    manifest = (out / MANIFEST).read_bytes()
+    _age(out)
+    written = write(many, out, now=END + timedelta(hours=6))
+    assert _fresh(out) == set()
+    assert (out / MANIFEST).read_bytes() == manifest
+    assert all(p.exists() for p in written.values())
+
+
+def test_a_review_rewrites_only_its_week_page_and_the_summaries(
+    many: Database, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    write(many, out)
+    _age(out)
+    with many.session() as s:
+        ev = s.scalars(
+            select(ChangeEventRecord)
+            .where(ChangeEventRecord.significant.is_(True))
+            .order_by(ChangeEventRecord.id)
+        ).first()
+        assert ev is not None
+        ev.review_status = "dismissed"
+        week = iso_week(ev.detected_at)
+    write(many, out)
+    # The other weeks, the matrix and the archive are left alone; the feed's subtitle counts
+    # the period's changes.
+    assert _fresh(out) == {
+        "changes.html",
+        f"changes-{week}.html",
+        "digest.md",
+        "changes.json",
+        "feed.atom",
+        MANIFEST,
+    }
+
+
+def test_a_week_that_leaves_the_period_loses_its_page(many: Database, tmp_path: Path) -> None:
+    index = write(many, tmp_path)["changes.html"]
+    oldest = week_pages(index)[-1]
+    write(many, tmp_path, since=END - timedelta(days=20))
+    assert not oldest.exists()
+    weeks = {
+        iso_week(e.detected_at) for e in _events(many) if e.detected_at >= END - timedelta(days=20)
+    }
+    assert {p.stem.removeprefix("changes-") for p in week_pages(index)} == weeks
+    html = index.read_text(encoding="utf-8")
+    assert oldest.name not in html
