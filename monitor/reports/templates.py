@@ -325,8 +325,8 @@ pages are never read as coverage).</footer>
 """
 )
 
-# The change report's index: counts per week and per payer, linking each week's page. Its size
-# grows with weeks and payers, never with the changes' content.
+# The change report's index: counts per week (page) and per payer, linking each page. Its size
+# grows with pages and payers, never with the changes' content.
 CHANGES_INDEX = (
     MACROS
     + HEAD
@@ -344,14 +344,14 @@ CHANGES_INDEX = (
 {% if not changes %}
 <p class="empty">No coverage changes in this period.</p>
 {% endif %}
-{% if weeks %}
+{% if pages %}
 <section class="group">
 <h2>By week</h2>
 <table class="weeks">
 <thead><tr><th>Week</th><th>Days</th><th>Coverage changes</th><th>Other events</th></tr></thead>
 <tbody>
-{% for w in weeks %}
-<tr><td>{{ link(w.href, w.week) }}</td><td>{{ w.days }}</td><td>{{ w.changes }}</td>
+{% for w in pages %}
+<tr><td>{{ link(w.href, w.label) }}</td><td>{{ w.days }}</td><td>{{ w.changes }}</td>
 <td>{{ w.other }}</td></tr>
 {% endfor %}
 </tbody>
@@ -364,7 +364,7 @@ CHANGES_INDEX = (
 <tbody>
 {% for p in payers %}
 <tr><td>{{ p.payer }}</td><td>{{ p.changes }}</td><td>{{ p.other }}</td>
-<td>{% for week, href, n in p.weeks %}{{ link(href, week) }} ({{ n }}){{ ", " if not loop.last
+<td>{% for label, href, n in p.pages %}{{ link(href, label) }} ({{ n }}){{ ", " if not loop.last
 }}{% endfor %}</td></tr>
 {% endfor %}
 </tbody>
@@ -372,8 +372,8 @@ CHANGES_INDEX = (
 </section>
 {% endif %}
 </main>
-<footer>policywatch · one page per ISO week; snapshots are exported byte for byte, check a
-file against the sha256 shown beside its link.</footer>
+<footer>policywatch · one page per ISO week (busy weeks in parts); snapshots are exported
+byte for byte, check a file against the sha256 shown beside its link.</footer>
 </div>
 </body>
 </html>

@@ -1,7 +1,9 @@
 """The change report split by ISO week: which events go on which page, and what the index counts.
 
 Pure: plain events in, plain summaries out. A week's page is named ``<stem>-<YYYY>-W<ww>.html``
-beside the index (``changes.html`` → ``changes-2026-W48.html``), so links stay relative.
+beside the index (``changes.html`` → ``changes-2026-W48.html``), so links stay relative. A
+week with more than ``page_size`` events continues on ``changes-2026-W48-2.html``, ...: parts
+are cut oldest first, so a new event changes only the week's last part.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from monitor.reports.model import EventView
+
+PAGE_SIZE = 250  # events per page: a busy week stays a page a browser opens at once
 
 
 def iso_week(when: datetime) -> str:
@@ -34,23 +38,53 @@ def week_text(week: str) -> str:
     return f"week {week} ({monday.isoformat()} to {sunday.isoformat()})"
 
 
-def page_name(stem: str, week: str, suffix: str = ".html") -> str:
-    return f"{stem}-{week}{suffix}"
-
-
-def by_week(events: Sequence[EventView]) -> dict[str, list[EventView]]:
-    """Events per ISO week, newest week first; each week keeps the events' order."""
-    weeks: dict[str, list[EventView]] = {}
-    for ev in events:
-        weeks.setdefault(iso_week(ev.detected_at), []).append(ev)
-    return dict(sorted(weeks.items(), reverse=True))
+def page_name(stem: str, week: str, part: int = 1, suffix: str = ".html") -> str:
+    return f"{stem}-{week}{suffix}" if part == 1 else f"{stem}-{week}-{part}{suffix}"
 
 
 @dataclass(frozen=True)
-class WeekLine:
-    """One row of the index: a week, its page and what it holds."""
+class Page:
+    """One page of the change report: a week, or a part of a busy week."""
 
     week: str
+    part: int
+    parts: int
+    name: str
+    events: list[EventView]  # newest first
+
+    @property
+    def label(self) -> str:
+        return self.week if self.parts == 1 else f"{self.week} ({self.part}/{self.parts})"
+
+    @property
+    def title(self) -> str:
+        text = week_text(self.week)
+        return text if self.parts == 1 else f"{text}, part {self.part} of {self.parts}"
+
+
+def pages(
+    events: Sequence[EventView], stem: str, suffix: str = ".html", page_size: int = PAGE_SIZE
+) -> list[Page]:
+    """The report's pages, newest week first and, within a week, its last part first."""
+    weeks: dict[str, list[EventView]] = {}
+    for ev in events:
+        weeks.setdefault(iso_week(ev.detected_at), []).append(ev)
+    size = max(page_size, 1)
+    out: list[Page] = []
+    for week in sorted(weeks, reverse=True):
+        oldest_first = sorted(weeks[week], key=lambda e: (e.detected_at, e.id))
+        chunks = [oldest_first[i : i + size] for i in range(0, len(oldest_first), size)]
+        for part in range(len(chunks), 0, -1):
+            name = page_name(stem, week, part, suffix)
+            out.append(Page(week, part, len(chunks), name, chunks[part - 1][::-1]))
+    return out
+
+
+@dataclass(frozen=True)
+class PageLine:
+    """One row of the index: a page and what it holds."""
+
+    label: str
     href: str
     days: str
     changes: int
@@ -59,52 +93,48 @@ class WeekLine:
 
 @dataclass(frozen=True)
 class PayerLine:
-    """One payer on the index: its counts, and the weeks it appears in with their counts."""
+    """One payer on the index: its counts, and the pages it appears on with their counts."""
 
     payer: str
     changes: int
     other: int
-    weeks: list[tuple[str, str, int]]  # (week, href, events that week)
+    pages: list[tuple[str, str, int]]  # (page label, href, events of the payer there)
 
 
-def index_lines(
-    weeks: dict[str, list[EventView]], stem: str, suffix: str = ".html"
-) -> tuple[list[WeekLine], list[PayerLine]]:
-    """The index's rows: one per week (newest first) and one per payer (most changes first).
+def _days(page: Page) -> str:
+    if page.parts == 1:
+        monday, sunday = week_days(page.week)
+        return f"{monday.isoformat()} to {sunday.isoformat()}"
+    first, last = page.events[-1].detected_at.date(), page.events[0].detected_at.date()
+    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
 
-    Its size grows with weeks and (payer, week) pairs, never with the events' content.
+
+def index_lines(report: Sequence[Page]) -> tuple[list[PageLine], list[PayerLine]]:
+    """The index's rows: one per page (newest first) and one per payer (most changes first).
+
+    Its size grows with pages and (payer, page) pairs, never with the events' content.
     """
-    week_lines = []
+    lines = []
     changes: Counter[str] = Counter()
     other: Counter[str] = Counter()
-    per_week: dict[str, Counter[str]] = {}
-    for week, events in weeks.items():
-        published = sum(1 for e in events if e.published)
-        monday, sunday = week_days(week)
-        week_lines.append(
-            WeekLine(
-                week,
-                page_name(stem, week, suffix),
-                f"{monday.isoformat()} to {sunday.isoformat()}",
-                published,
-                len(events) - published,
-            )
+    per_page: dict[str, Counter[tuple[str, str]]] = {}  # payer → (label, href) → events
+    for page in report:
+        published = sum(1 for e in page.events if e.published)
+        lines.append(
+            PageLine(page.label, page.name, _days(page), published, len(page.events) - published)
         )
-        for ev in events:
+        for ev in page.events:
             payer = ev.source.payer
             (changes if ev.published else other)[payer] += 1
-            per_week.setdefault(payer, Counter())[week] += 1
-    payers = sorted(per_week, key=lambda p: (-changes[p], p.casefold(), p))
+            per_page.setdefault(payer, Counter())[(page.label, page.name)] += 1
+    payers = sorted(per_page, key=lambda p: (-changes[p], p.casefold(), p))
     payer_lines = [
         PayerLine(
             payer,
             changes[payer],
             other[payer],
-            [
-                (w, page_name(stem, w, suffix), n)
-                for w, n in sorted(per_week[payer].items(), reverse=True)
-            ],
+            [(label, href, n) for (label, href), n in per_page[payer].items()],
         )
         for payer in payers
     ]
-    return week_lines, payer_lines
+    return lines, payer_lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -23,8 +24,8 @@ from monitor.reports.jsondump import render_events_json
 from monitor.reports.manifest import Manifest, events_key, key
 from monitor.reports.matrix import render_matrix_csv
 from monitor.reports.model import EventView, MatrixRow, Period, VersionRef
-from monitor.reports.queries import load_events, load_matrix
-from monitor.reports.weeks import by_week, index_lines, page_name
+from monitor.reports.queries import load_events, load_matrix, with_details
+from monitor.reports.weeks import PAGE_SIZE, index_lines, pages
 
 # What `report --all` writes, in the order it lists them.
 FILES = (
@@ -107,43 +108,44 @@ def write_change_pages(
     manifest: Manifest,
     *,
     nav: Sequence[tuple[str, str]] = (),
+    page_size: int = PAGE_SIZE,
+    details: Callable[[Sequence[EventView]], list[EventView]] = list,
 ) -> list[Path]:
-    """The change report as an index at ``out`` and one page per ISO week beside it.
+    """The change report as an index at ``out`` and a page per ISO week (or part) beside it.
 
-    Only pages whose events (ids, review states, wording, evidence) changed are rendered;
-    week pages that left the period are removed. Returns the index, then the week pages.
+    Only pages whose events (ids, review states, wording, evidence) changed are rendered, and
+    only their events get their detail (``details``); pages that left the period are removed.
+    Returns the index, then the pages.
     """
     stem, suffix = out.stem, out.suffix or ".html"
-    weeks = by_week(events)
-    week_lines, payer_lines = index_lines(weeks, stem, suffix)
-    week_nav = [
-        ("All weeks", out.name),
-        *[(label, href) for label, href in nav if href != out.name],
-    ]
-    pages: list[Path] = []
-    for week, week_events in weeks.items():
-        page = out.with_name(page_name(stem, week, suffix))
+    report = pages(events, stem, suffix, page_size)
+    page_lines, payer_lines = index_lines(report)
+    back = [("All weeks", out.name), *[(label, href) for label, href in nav if href != out.name]]
+    written: list[Path] = []
+    for page in report:
+        siblings = [(f"Part {p.part}", p.name) for p in report if p.week == page.week]
+        page_nav = back + (sorted(siblings) if page.parts > 1 else [])
         _write_if_changed(
-            page,
-            events_key(week_events, links.base, week_nav),
-            lambda w=week, es=week_events: render_week_html(  # type: ignore[misc]
-                es, w, period.generated_at, links, nav=week_nav
+            out.with_name(page.name),
+            events_key(page.events, page.title, links.base, page_nav),
+            lambda p=page, n=page_nav: render_week_html(  # type: ignore[misc]
+                replace(p, events=details(p.events)), period.generated_at, links, nav=n
             ),
             manifest,
         )
-        pages.append(page)
-    wanted = {p.name for p in pages}
-    own = re.compile(re.escape(stem) + r"-\d{4}-W\d{2}" + re.escape(suffix))
+        written.append(out.with_name(page.name))
+    wanted = {p.name for p in report}
+    own = re.compile(re.escape(stem) + r"-\d{4}-W\d{2}(-\d+)?" + re.escape(suffix))
     for name in [n for n in manifest.files if own.fullmatch(n) and n not in wanted]:
         out.with_name(name).unlink(missing_ok=True)  # its events left the period
         manifest.forget(name)
     _write_if_changed(
         out,
-        key(week_lines, payer_lines, _period_key(period), links.base, list(nav)),
-        lambda: render_changes_index(week_lines, payer_lines, period, links, nav=nav),
+        key(page_lines, payer_lines, _period_key(period), links.base, list(nav)),
+        lambda: render_changes_index(page_lines, payer_lines, period, links, nav=nav),
         manifest,
     )
-    return [out, *pages]
+    return [out, *written]
 
 
 def render_events_report(
@@ -228,11 +230,13 @@ def write_all_reports(
     archive_base_url: str = "",
     require_review: bool = True,
     feed_size: int = FEED_SIZE,
+    page_size: int = PAGE_SIZE,
 ) -> dict[str, Path]:
     """Write every report and the archived snapshots they cite into ``out_dir``.
 
     Returns file name → path for the six reports, plus ``"archive"`` → the snapshot directory
-    (``changes.html`` is an index; each ISO week's changes are on ``changes-YYYY-Www.html``).
+    (``changes.html`` is an index; each ISO week's changes are on ``changes-YYYY-Www.html``,
+    a week of more than ``page_size`` events continues on ``changes-YYYY-Www-2.html``, ...).
     Events are those detected at or after ``since`` (all when None); the matrix is as of now.
     With ``require_review``, coverage changes appear only once an analyst confirmed them.
     A report whose data did not change since the last write into ``out_dir`` is not rendered
@@ -240,10 +244,15 @@ def write_all_reports(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(out_dir)
-    stored = load_events(session, since=since)
+    # Details (redlines, criteria) are read only for the pages that are rendered again.
+    stored = load_events(session, since=since, with_detail=False)
     events = publishable(stored, require_review=require_review)
     waiting = awaiting_review(stored) if require_review else 0
     period = Period(since=since, until=None, generated_at=now, awaiting_review=waiting)
+
+    def details(some: Sequence[EventView]) -> list[EventView]:
+        return with_details(session, some)
+
     links = Links.for_base_url(archive_base_url)
     rows = load_matrix(session)
     archive_dir = out_dir / ARCHIVE_DIR
@@ -254,14 +263,18 @@ def write_all_reports(
     in_feed = newest(events, feed_size)
     feed = events_key(in_feed, shown, links.base, sum(1 for e in events if e.published))
     written = {"changes.html": write_change_pages(
-        out_dir / "changes.html", events, period, links, manifest, nav=NAV
+        out_dir / "changes.html", events, period, links, manifest, nav=NAV, details=details,
+        page_size=page_size,
     )[0]}  # fmt: skip
     others: dict[str, tuple[str, Callable[[], str]]] = {
         "matrix.html": (matrix, lambda: render_matrix_html(rows, period, links, nav=NAV)),
         "matrix.csv": (matrix, lambda: render_matrix_csv(rows, links)),
         "digest.md": (all_events, lambda: render_digest_md(events, period, links)),
         "feed.atom": (feed, lambda: render_atom(events, period, links, size=feed_size)),
-        "changes.json": (all_events, lambda: render_events_json(events, period, links)),
+        "changes.json": (
+            all_events,
+            lambda: render_events_json(details(events), period, links),
+        ),
     }
     for name, (file_key, render) in others.items():
         _write_if_changed(out_dir / name, file_key, render, manifest)

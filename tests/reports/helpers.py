@@ -10,8 +10,8 @@ from tests.reports.conftest import NOW
 
 
 def week_pages(index: Path) -> list[Path]:
-    """The change report's week pages beside its index, newest week first."""
-    return sorted(index.parent.glob(f"{index.stem}-????-W??.html"), reverse=True)
+    """The change report's week pages (and parts of weeks) beside its index, newest first."""
+    return sorted(index.parent.glob(f"{index.stem}-????-W??*.html"), reverse=True)
 
 
 def change_pages_text(index: Path) -> str:

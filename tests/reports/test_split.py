@@ -204,3 +204,52 @@ def test_a_week_that_leaves_the_period_loses_its_page(many: Database, tmp_path: 
     assert {p.stem.removeprefix("changes-") for p in week_pages(index)} == weeks
     html = index.read_text(encoding="utf-8")
     assert oldest.name not in html
+
+
+def test_a_busy_week_is_split_in_parts_and_a_new_event_rewrites_only_the_last(
+    many: Database, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    index = write(many, out, page_size=20)["changes.html"]
+    stored = _events(many)
+    per_week = Counter(iso_week(e.detected_at) for e in stored)
+    names = {p.name for p in week_pages(index)}
+    expected = {
+        f"changes-{w}.html" if part == 1 else f"changes-{w}-{part}.html"
+        for w, n in per_week.items()
+        for part in range(1, -(-n // 20) + 1)
+    }
+    assert names == expected and len(names) > len(per_week)
+    doc = lxml.html.fromstring(index.read_text(encoding="utf-8"))
+    hrefs = [a.get("href") for a in doc.cssselect("table.weeks a")]
+    assert sorted(hrefs) == sorted(names)
+    cards = []
+    for page in week_pages(index):
+        html = lxml.html.fromstring(page.read_text(encoding="utf-8"))
+        assert len(html.cssselect("article.change, details.operator tbody tr")) <= 20
+        cards += [c.get("id") for c in html.cssselect("article.change")]
+    assert sorted(cards) == sorted(f"event-{e.id}" for e in stored if e.significant)
+
+    # One more event, the newest: only the newest week's last part changes.
+    newest = max(stored, key=lambda e: (e.detected_at, e.id))
+    week = iso_week(newest.detected_at)
+    parts = -(-per_week[week] // 20)
+    with many.session() as s:
+        s.add(
+            ChangeEventRecord(
+                source_id=newest.source_id,
+                before_snapshot_id=newest.before_snapshot_id,
+                after_snapshot_id=newest.after_snapshot_id,
+                detected_at=newest.detected_at + timedelta(seconds=1),
+                kind="moved",
+                drug="",
+                significant=False,
+                summary="the document moved",
+                detail={},
+            )
+        )
+    _age(out)
+    write(many, out, page_size=20)
+    last = f"changes-{week}.html" if parts == 1 else f"changes-{week}-{parts}.html"
+    assert per_week[week] % 20 != 0  # it fits in the last part (a new part renumbers the week)
+    assert _fresh(out) == {"changes.html", last, "digest.md", "changes.json", MANIFEST}
