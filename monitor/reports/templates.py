@@ -364,7 +364,7 @@ CHANGES_INDEX = (
 <tbody>
 {% for p in payers %}
 <tr><td>{{ p.payer }}</td><td>{{ p.changes }}</td><td>{{ p.other }}</td>
-<td>{% for label, href, n in p.pages %}{{ link(href, label) }} ({{ n }}){{ ", " if not loop.last
+<td>{% for week, href, n in p.weeks %}{{ link(href, week) }} ({{ n }}){{ ", " if not loop.last
 }}{% endfor %}</td></tr>
 {% endfor %}
 </tbody>

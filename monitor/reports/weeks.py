@@ -93,12 +93,12 @@ class PageLine:
 
 @dataclass(frozen=True)
 class PayerLine:
-    """One payer on the index: its counts, and the pages it appears on with their counts."""
+    """One payer on the index: its counts, and the weeks it appears in with their counts."""
 
     payer: str
     changes: int
     other: int
-    pages: list[tuple[str, str, int]]  # (page label, href, events of the payer there)
+    weeks: list[tuple[str, str, int]]  # (week, href of its first page, events of the payer)
 
 
 def _days(page: Page) -> str:
@@ -112,12 +112,13 @@ def _days(page: Page) -> str:
 def index_lines(report: Sequence[Page]) -> tuple[list[PageLine], list[PayerLine]]:
     """The index's rows: one per page (newest first) and one per payer (most changes first).
 
-    Its size grows with pages and (payer, page) pairs, never with the events' content.
+    Its size grows with pages and (payer, week) pairs, never with the events' content.
     """
     lines = []
     changes: Counter[str] = Counter()
     other: Counter[str] = Counter()
-    per_page: dict[str, Counter[tuple[str, str]]] = {}  # payer → (label, href) → events
+    first = {p.week: p.name for p in report if p.part == 1}
+    per_week: dict[str, Counter[str]] = {}  # payer → week → events
     for page in report:
         published = sum(1 for e in page.events if e.published)
         lines.append(
@@ -126,14 +127,14 @@ def index_lines(report: Sequence[Page]) -> tuple[list[PageLine], list[PayerLine]
         for ev in page.events:
             payer = ev.source.payer
             (changes if ev.published else other)[payer] += 1
-            per_page.setdefault(payer, Counter())[(page.label, page.name)] += 1
-    payers = sorted(per_page, key=lambda p: (-changes[p], p.casefold(), p))
+            per_week.setdefault(payer, Counter())[page.week] += 1
+    payers = sorted(per_week, key=lambda p: (-changes[p], p.casefold(), p))
     payer_lines = [
         PayerLine(
             payer,
             changes[payer],
             other[payer],
-            [(label, href, n) for (label, href), n in per_page[payer].items()],
+            [(week, first[week], n) for week, n in sorted(per_week[payer].items(), reverse=True)],
         )
         for payer in payers
     ]
