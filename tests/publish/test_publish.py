@@ -353,3 +353,28 @@ def test_the_state_answer_is_its_programs_latest_notice() -> None:
     assert _governing([mco, stale]) is stale  # the program's own word, even if stale
     assert _governing([mco]) is mco
     assert _governing([]) is None
+
+
+def test_archive_files_are_named_by_content_and_identical_bytes_are_one_file(
+    pdb: Database, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from storage.models import Snapshot
+
+    add_hostile(pdb)  # its change compares two snapshots of the very same bytes
+    review(pdb, "evil", "confirmed")
+    out = tmp_path / "site"
+    publish(pdb, out)
+    with pdb.session() as s:
+        evil = s.scalars(select(Snapshot).where(Snapshot.source_id == "evil")).all()
+        known = set(s.scalars(select(Snapshot.sha256)))
+    assert len(evil) == 2 and evil[0].sha256 == evil[1].sha256
+    names = [p.name for p in (out / "archive").iterdir()]
+    assert [n for n in names if n.startswith(evil[0].sha256)] == [f"{evil[0].sha256}.html"]
+    for name in names:
+        match = re.fullmatch(r"([0-9a-f]{64})\.(html|pdf|json|txt)", name)
+        assert match and match.group(1) in known, name
+    tx = lxml.html.fromstring((out / "states" / "TX.html").read_bytes())
+    hrefs = {a.get("href") for a in tx.cssselect("a.evidence-link")}
+    assert BASE_URL + f"archive/{evil[0].sha256}.html" in hrefs
