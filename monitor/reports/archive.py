@@ -137,13 +137,20 @@ def damaged_note(ref: VersionRef, problem: str) -> bytes:
     ).encode()
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Replace ``target`` in one step, so a reader never sees half a report or snapshot."""
+def write_atomic(target: Path, data: bytes | Iterable[bytes]) -> None:
+    """Replace ``target`` in one step, so a reader never sees half a report or snapshot.
+
+    ``data`` may come in pieces (an iterable of bytes), written as they are made.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes):
+                fh.write(data)
+            else:
+                for piece in data:
+                    fh.write(piece)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are meant to be published
         os.replace(tmp, target)
     except BaseException:

@@ -20,7 +20,7 @@ from monitor.reports.html import (
     render_matrix_html,
     render_week_html,
 )
-from monitor.reports.jsondump import render_events_json
+from monitor.reports.jsondump import iter_events_json, render_events_json
 from monitor.reports.manifest import Manifest, events_key, key
 from monitor.reports.matrix import render_matrix_csv
 from monitor.reports.model import EventView, MatrixRow, Period, VersionRef
@@ -74,9 +74,12 @@ def _refs(events: Iterable[EventView], rows: Iterable[MatrixRow]) -> list[Versio
     return refs
 
 
-def _write_text(path: Path, text: str) -> Path:
+def _write_text(path: Path, text: str | Iterable[str]) -> Path:
     # Crawled text may hold lone surrogates that UTF-8 cannot encode; never fail a report on it.
-    write_atomic(path, text.encode("utf-8", errors="replace"))
+    if isinstance(text, str):
+        write_atomic(path, text.encode("utf-8", errors="replace"))
+    else:
+        write_atomic(path, (piece.encode("utf-8", errors="replace") for piece in text))
     return path
 
 
@@ -90,7 +93,7 @@ def _period_key(period: Period) -> list[object]:
 
 
 def _write_if_changed(
-    out: Path, file_key: str, render: Callable[[], str], manifest: Manifest
+    out: Path, file_key: str, render: Callable[[], str | Iterable[str]], manifest: Manifest
 ) -> bool:
     """Render and write ``out`` unless the manifest says it already holds this data."""
     if manifest.current(out.name, file_key):
@@ -266,14 +269,15 @@ def write_all_reports(
         out_dir / "changes.html", events, period, links, manifest, nav=NAV, details=details,
         page_size=page_size,
     )[0]}  # fmt: skip
-    others: dict[str, tuple[str, Callable[[], str]]] = {
+    others: dict[str, tuple[str, Callable[[], str | Iterable[str]]]] = {
         "matrix.html": (matrix, lambda: render_matrix_html(rows, period, links, nav=NAV)),
         "matrix.csv": (matrix, lambda: render_matrix_csv(rows, links)),
         "digest.md": (all_events, lambda: render_digest_md(events, period, links)),
         "feed.atom": (feed, lambda: render_atom(events, period, links, size=feed_size)),
         "changes.json": (
             all_events,
-            lambda: render_events_json(details(events), period, links),
+            # In pieces, a batch of events (with their detail) at a time: the biggest report.
+            lambda: iter_events_json(events, period, links, details=details),
         ),
     }
     for name, (file_key, render) in others.items():

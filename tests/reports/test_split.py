@@ -253,3 +253,52 @@ def test_a_busy_week_is_split_in_parts_and_a_new_event_rewrites_only_the_last(
     last = f"changes-{week}.html" if parts == 1 else f"changes-{week}-{parts}.html"
     assert per_week[week] % 20 != 0  # it fits in the last part (a new part renumbers the week)
     assert _fresh(out) == {"changes.html", last, "digest.md", "changes.json", MANIFEST}
+
+
+def test_changes_json_written_in_batches_is_the_document_json_dumps_gives(
+    many: Database, tmp_path: Path
+) -> None:
+    import json
+
+    from monitor.reports.archive import Links
+    from monitor.reports.jsondump import event_dict, iter_events_json
+    from monitor.reports.model import Period
+    from monitor.reports.queries import load_events, with_details
+
+    written = write(many, tmp_path)["changes.json"].read_text(encoding="utf-8")
+    links = Links.for_base_url("")
+    with many.session() as s:
+        events = load_events(s)
+        bare = load_events(s, with_detail=False)
+        assert all(e.detail == {} for e in bare)
+        period = Period(None, None, END)
+        whole = {
+            "schema_version": 1,
+            "generated_at": END.isoformat(),
+            "since": None,
+            "until": None,
+            "significant": 270,
+            "awaiting_review": 0,
+            "message": None,
+            "events": [event_dict(e, links) for e in events],
+        }
+        expected = json.dumps(whole, indent=2, ensure_ascii=False) + "\n"
+        assert written == expected
+        pieces = list(
+            iter_events_json(bare, period, links, details=lambda c: with_details(s, c), batch=7)
+        )
+    assert len(pieces) > 40 and "".join(pieces) == expected
+    assert json.loads(expected)["events"][0]["detail"]["clause_changes"]
+    assert (
+        "".join(iter_events_json([], period, links))
+        == json.dumps(
+            {
+                **whole,
+                "significant": 0,
+                "message": "no coverage changes in this period",
+                "events": [],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
