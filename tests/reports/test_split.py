@@ -302,3 +302,20 @@ def test_changes_json_written_in_batches_is_the_document_json_dumps_gives(
         )
         + "\n"
     )
+
+
+def test_cycles_of_one_day_with_nothing_new_rewrite_no_report(
+    many: Database, tmp_path: Path
+) -> None:
+    from crawler.config import Config
+    from monitor.cycle import REPORT_WINDOW, window_start, write_reports
+
+    cfg = Config()
+    cfg.database = many.engine.url.render_as_string(hide_password=False)
+    cfg.report.out_dir = str(tmp_path / "out")
+    morning, evening = END.replace(hour=6, minute=3), END.replace(hour=18, minute=41)
+    assert window_start(morning, REPORT_WINDOW) == window_start(evening, REPORT_WINDOW)
+    write_reports(cfg, now=morning, since=window_start(morning, REPORT_WINDOW))
+    _age(tmp_path / "out")
+    write_reports(cfg, now=evening, since=window_start(evening, REPORT_WINDOW))
+    assert _fresh(tmp_path / "out") == set()
