@@ -99,6 +99,7 @@ class ReportSettings(BaseModel):
 
     out_dir: str = ""  # empty: <data dir>/reports
     archive_base_url: str = ""  # where exported snapshots are published, for evidence links
+    feed_size: Positive = 100  # entries in feed.atom: the newest coverage changes
 
 
 class PublishSettings(BaseModel):
@@ -108,6 +109,7 @@ class PublishSettings(BaseModel):
     base_url: str = ""  # where out_dir is served: every link on the site is absolute under it
     # Digest, feed, reports and the site carry only changes an analyst confirmed.
     require_review: bool = True
+    feed_size: Positive = 100  # entries in the site's feed.atom: the newest confirmed changes
 
     @field_validator("base_url")
     @classmethod
