@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, event, func, select, text
 
 from monitor.change_list import list_events
 from monitor.changes import detect_changes, run_diff
+from monitor.extraction_jobs import reextract
 from storage.db import Database
 from storage.models import ChangeEventRecord, Quarantine, Snapshot, Source
 from storage.repo import latest_snapshots
@@ -109,6 +110,22 @@ def test_change_listing_filtered_by_every_source_of_a_big_registry(
     db.dispose()
     assert sorted(e["source_id"] for e in listed) == [source_id(i) for i in range(CHANGED)]
     assert none == []
+
+
+def test_reextract_filtered_by_more_ids_than_a_statement_may_bind(
+    big_registry: tuple[str, list[str]],
+) -> None:
+    url, ids = big_registry
+    # 70,000 ids, all but CHANGED of them unknown: the filter is bigger than PostgreSQL's limit
+    # of 65,535 parameters, the work is only the CHANGED sources' two versions each.
+    wanted = ids[:CHANGED] + [f"gone-{i}" for i in range(70_000)]
+    seen: list[int] = []
+    db = Database(url)
+    with db.session() as s:
+        counts = reextract(s, now=NOW, source_ids=wanted, on_progress=lambda i, _: seen.append(i))
+    db.dispose()
+    assert counts["snapshots"] == 2 * CHANGED and counts["damaged"] == 0
+    assert seen == list(range(1, 2 * CHANGED + 1))
 
 
 # -- batches: the same results whatever the batch size -----------------------------------------
