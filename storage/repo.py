@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from storage.chunks import one_of
+from storage.chunks import CHUNK, chunked, one_of
 from storage.models import CrawlRun, FetchAttempt, Snapshot, Source
 
 SOURCE_FIELDS = (
@@ -41,21 +41,28 @@ def sync_sources(session: Session, sources: Iterable[Any]) -> int:
     """Insert or update registry entries (objects with PolicySource's fields); returns changes.
 
     The id is the key: an entry whose URL was edited keeps its row and therefore its history.
+    Compared a slice at a time, so the session never holds every source row of the registry.
     """
-    existing = {s.id: s for s in session.scalars(select(Source))}
     changed = 0
-    for src in sources:
-        row = existing.get(src.id)
-        values = {k: getattr(src, k) for k in SOURCE_FIELDS}
-        if row is None:
-            session.add(Source(id=src.id, consecutive_failures=0, **values))
-            changed += 1
-            continue
-        for key, value in values.items():
-            if getattr(row, key) != value:
-                setattr(row, key, value)
+    for chunk in chunked(sources):
+        ids = [src.id for src in chunk]
+        existing = {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(ids)))}
+        for src in chunk:
+            row = existing.get(src.id)
+            values = {k: getattr(src, k) for k in SOURCE_FIELDS}
+            if row is None:
+                row = Source(id=src.id, consecutive_failures=0, **values)
+                session.add(row)
+                existing[src.id] = row
                 changed += 1
-    session.flush()
+                continue
+            for key, value in values.items():
+                if getattr(row, key) != value:
+                    setattr(row, key, value)
+                    changed += 1
+        session.flush()
+        for row in existing.values():
+            session.expunge(row)
     return changed
 
 
@@ -106,6 +113,26 @@ def recent_fetches(session: Session, source_id: str, limit: int = 20) -> list[Fe
 def run_fetches(session: Session, run_id: int) -> list[FetchAttempt]:
     stmt = select(FetchAttempt).where(FetchAttempt.run_id == run_id).order_by(FetchAttempt.id)
     return list(session.scalars(stmt))
+
+
+def run_outcomes(
+    session: Session, run_id: int
+) -> Iterator[Row[str, str, str | None, str | None, str]]:
+    """What each fetch of a run gave (source_id, result, error_kind, error, url), streamed:
+    summing a run of many sources holds a page of small rows, not every fetch record."""
+    stmt = (
+        select(
+            FetchAttempt.source_id,
+            FetchAttempt.result,
+            FetchAttempt.error_kind,
+            FetchAttempt.error,
+            FetchAttempt.url,
+        )
+        .where(FetchAttempt.run_id == run_id)
+        .order_by(FetchAttempt.id)
+        .execution_options(yield_per=CHUNK)
+    )
+    yield from session.execute(stmt)
 
 
 def as_utc(value: datetime | None) -> str:

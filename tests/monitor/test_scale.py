@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from monitor.changes import detect_changes, run_diff
 from monitor.extraction_jobs import reextract
 from storage.db import Database
 from storage.models import ChangeEventRecord, Quarantine, Snapshot, Source
-from storage.repo import latest_snapshots
+from storage.repo import latest_snapshots, sync_sources
 from tests.conftest import PG_ADMIN_URL
 from tests.extract_samples import SAMPLE_HTML
 from tests.monitor.scale_data import add_sources, add_versions, mark_all_diffed, source_id
@@ -242,3 +243,35 @@ def test_unchanged_diff_costs_the_same_queries_at_any_registry_size(tmp_path: Pa
     small = _statements_of_unchanged_diff(f"sqlite:///{tmp_path / 'small.sqlite'}", 10)
     large = _statements_of_unchanged_diff(f"sqlite:///{tmp_path / 'large.sqlite'}", 3000)
     assert small == large
+
+
+def test_registry_sync_in_slices_inserts_and_updates_every_entry(tmp_path: Path) -> None:
+    def entry(i: int, **changed: str) -> SimpleNamespace:
+        values = {
+            "id": source_id(i),
+            "payer": f"Payer {i % 7}",
+            "plan_type": "commercial",
+            "state": "US",
+            "document_type": "drug_policy",
+            "title": f"Policy {i}",
+            "url": f"https://example.org/{i}.html",
+            "format": None,
+            "enabled": True,
+        }
+        return SimpleNamespace(**{**values, **changed})
+
+    db = Database(f"sqlite:///{tmp_path / 'sync.sqlite'}")
+    registry = [entry(i) for i in range(2500)]  # more entries than one slice
+    with db.session() as s:
+        assert sync_sources(s, registry) == 2500
+    registry[10] = entry(10, url="https://example.org/moved.html")
+    registry[2400] = entry(2400, title="Renamed", payer="Other")
+    with db.session() as s:
+        assert sync_sources(s, [*registry, entry(2500)]) == 4  # 3 fields edited, 1 added
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Source)) == 2501
+        moved = s.get(Source, source_id(10))
+        renamed = s.get(Source, source_id(2400))
+        assert moved is not None and moved.url == "https://example.org/moved.html"
+        assert renamed is not None and (renamed.title, renamed.payer) == ("Renamed", "Other")
+    db.dispose()
