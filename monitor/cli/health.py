@@ -24,7 +24,11 @@ def health(
     show_all: bool,
     as_json: bool,
 ) -> None:
-    """Source health: failing fetches, quarantined versions, never-crawled sources."""
+    """Sources that need an operator: failing fetches, quarantined versions, never crawled.
+
+    Exit status 1 when a source needs an operator (so it works as a health check), 0 when
+    all are healthy.
+    """
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
     with db.session() as session:

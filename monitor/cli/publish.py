@@ -10,7 +10,9 @@ import click
 from monitor.cli.common import common_options, console, make_context
 
 
-@click.command()
+@click.command(
+    short_help="Publish the public site for the blog: map, state and payer pages, changes, feed."
+)
 @common_options
 @click.option(
     "--out",
