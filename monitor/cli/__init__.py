@@ -10,7 +10,6 @@ import click
 from monitor.cli.lazy import LazyCommand, LazyGroup
 from storage.redact import install_log_redaction, redact
 
-
 # name -> where the command lives and its one-line help: `policywatch --help` lists them all
 # without importing a single command module (tests/cli/test_lazy.py keeps the help in step).
 COMMANDS: dict[str, LazyCommand] = {
@@ -119,27 +118,14 @@ class PolicywatchGroup(LazyGroup):
             raise click.ClickException(one_line(exc)) from None
 
 
-class _NeverRaised(Exception):
-    pass
-
-
 def one_line(exc: BaseException) -> str:
     """An unexpected error as one redacted line that says what to do next."""
     # An error of a library no command imported cannot be one of its errors: importing
     # SQLAlchemy or Scrapy here only to find that out would slow every failing command.
     if "sqlalchemy" in sys.modules:
-        from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-    else:
-        DBAPIError = SQLAlchemyError = _NeverRaised  # noqa: N806
-
-    if isinstance(exc, DBAPIError):
-        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig)
-        return redact(
-            f"database error: {first}. Check that the database server is up and --db / "
-            "POLICYWATCH_DB is right; the interrupted run is closed on the next start."
-        )
-    if isinstance(exc, SQLAlchemyError):
-        return redact(f"database error: {str(exc).splitlines()[0]}")
+        message = _database_error(exc)
+        if message:
+            return message
     text = str(exc).strip().splitlines()
     runner = sys.modules.get("crawler.runner")
     if runner is not None and isinstance(exc, runner.CrawlError) and text:
@@ -162,3 +148,16 @@ def main() -> None:
     and `policywatch crawl`.
     """
 
+
+def _database_error(exc: BaseException) -> str | None:
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    if isinstance(exc, DBAPIError):
+        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig)
+        return redact(
+            f"database error: {first}. Check that the database server is up and --db / "
+            "POLICYWATCH_DB is right; the interrupted run is closed on the next start."
+        )
+    if isinstance(exc, SQLAlchemyError):
+        return redact(f"database error: {str(exc).splitlines()[0]}")
+    return None
