@@ -111,7 +111,8 @@ class PolicywatchGroup(LazyGroup):
         except click.UsageError:
             raise
         except click.ClickException as exc:
-            raise click.ClickException(redact(exc.message)) from None
+            exc.message = redact(exc.message)  # keeps its exit code (2: no such database)
+            raise exc from None
         except (click.exceptions.Exit, click.exceptions.Abort, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:

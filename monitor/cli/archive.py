@@ -8,7 +8,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.cli.common import common_options, console, make_context, print_json, show_table
 from storage.blobs import BlobIntegrityError, read_blob
 from storage.models import ExtractionRecord, Snapshot, Source
 from storage.redact import redact
@@ -53,21 +53,19 @@ def history(
     if as_json:
         print_json({"source_id": source_id, "versions": rows})
         return
-    console.print(
-        table(
-            f"{source_id}: {len(rows)} version(s)",
-            ["snapshot", "fetched (UTC)", "sha256", "bytes", "final URL"],
-            [
-                (
-                    r["snapshot_id"],
-                    r["fetched_at"],
-                    r["sha256"][:16],
-                    f"{r['size']:,}",
-                    r["final_url"],
-                )
-                for r in rows
-            ],
-        )
+    show_table(
+        f"{source_id}: {len(rows)} version(s)",
+        ["snapshot", "fetched (UTC)", "sha256", "bytes", "final URL"],
+        [
+            (
+                r["snapshot_id"],
+                r["fetched_at"],
+                r["sha256"][:16],
+                f"{r['size']:,}",
+                r["final_url"],
+            )
+            for r in rows
+        ],
     )
     outcome, failures, last_error = health
     if failures:
@@ -131,12 +129,10 @@ def show(
     if as_json:
         print_json({**meta, "extractor_version": ext_version, "extraction": extraction})
         return
-    console.print(
-        table(
-            f"snapshot {snapshot_id}",
-            ["field", "value"],
-            [(k, v) for k, v in meta.items() if v not in (None, [], "")],
-        )
+    show_table(
+        f"snapshot {snapshot_id}",
+        ["field", "value"],
+        [(k, v) for k, v in meta.items() if v not in (None, [], "")],
     )
     if extraction:
         console.print(

@@ -18,7 +18,7 @@ from monitor.cli.common import (
     make_context,
     parse_day,
     print_json,
-    table,
+    show_table,
 )
 from monitor.diff.model import Kind
 from storage.models import ChangeEventRecord
@@ -52,7 +52,7 @@ def diff(
         rows = [(e.id, e.source_id, e.kind, e.drug, e.summary) for e in stats.events]
         significant = sum(1 for e in stats.events if e.significant)
     if rows:
-        console.print(table("new events", ["id", "source", "kind", "drug", "summary"], rows))
+        show_table("new events", ["id", "source", "kind", "drug", "summary"], rows)
     console.print(
         f"{stats.versions} new version(s) in {stats.sources} source(s): "
         f"[bold]{significant} significant change(s)[/bold], "
@@ -100,22 +100,20 @@ def changes(
             "or widen the filter (--all, --since)."
         )
         return
-    console.print(
-        table(
-            f"{len(data)} event(s)",
-            ["id", "detected", "source", "kind", "summary", "status"],
-            [
-                (
-                    d["id"],
-                    d["detected_at"][:10],
-                    d["source_id"],
-                    f"{d['kind']}\n{d['drug'] or ''}",
-                    d["summary"],
-                    d["review_status"],
-                )
-                for d in data
-            ],
-        )
+    show_table(
+        f"{len(data)} event(s)",
+        ["id", "detected", "source", "kind", "summary", "status"],
+        [
+            (
+                d["id"],
+                d["detected_at"][:10],
+                d["source_id"],
+                f"{d['kind']}\n{d['drug'] or ''}",
+                d["summary"],
+                d["review_status"],
+            )
+            for d in data
+        ],
     )
 
 

@@ -9,8 +9,14 @@ from typing import Any
 
 import click
 
-from monitor.cli.common import common_options, console, err_console, make_context, print_json
-from monitor.cli.common import table as make_table
+from monitor.cli.common import (
+    common_options,
+    console,
+    err_console,
+    make_context,
+    print_json,
+    show_table,
+)
 
 
 def _needs_queue(queue_url: str) -> None:
@@ -102,10 +108,8 @@ def status(
         for w in data["workers"]
     ]
     if rows:
-        console.print(
-            make_table(
-                "workers",
-                ["id", "host", "pid", "in flight", "done", "per minute", "last heartbeat"],
-                rows,
-            )
+        show_table(
+            "workers",
+            ["id", "host", "pid", "in flight", "done", "per minute", "last heartbeat"],
+            rows,
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,8 +22,15 @@ from storage.db import Database
 from storage.redact import redact
 
 F = TypeVar("F", bound=Callable[..., Any])
-console = Console()
+# In a pipe or a file, lines are never wrapped at 80 columns: scripts get whole records.
+console = Console(soft_wrap=not sys.stdout.isatty())
 err_console = Console(stderr=True)
+
+
+class MissingDatabase(click.ClickException):
+    """A read-only command was pointed at a database that does not exist (yet)."""
+
+    exit_code = 2
 
 
 @dataclass
@@ -38,7 +47,22 @@ class Context:
                 f"{exc}\nFix the entry, then check with: policywatch sources validate"
             ) from None
 
-    def database(self) -> Database:
+    def database(self, *, must_exist: bool = False) -> Database:
+        """The database, migrated to the current schema.
+
+        ``must_exist``: for commands that only read (or annotate) history. A missing SQLite
+        file or PostgreSQL database is then an error instead of a new, empty database:
+        a mistyped --db must not answer "nothing found".
+        """
+        if must_exist:
+            from storage.presence import missing_database
+
+            problem = missing_database(self.config.db_url)
+            if problem:
+                raise MissingDatabase(
+                    f"{redact(problem)}. Check --db / POLICYWATCH_DB, or create it with: "
+                    f"policywatch db upgrade --db {shlex.quote(redact(self.config.db_url))}"
+                )
         try:
             return Database(self.config.db_url)
         except Exception as exc:  # connection or migration problems: say where and what
@@ -122,10 +146,54 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
+# Columns whose values are identifiers or addresses: never folded mid-word on a terminal
+# (an id or URL broken over two lines cannot be copied); too long, they end in "…".
+_WHOLE_WORDS = ("id", "source", "snapshot", "sha256", "url", "kind", "status", "name")
+
+
+def _keep_whole(column: str) -> bool:
+    words = column.lower().replace("_", " ").split()
+    return any(w in _WHOLE_WORDS for w in words)
+
+
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    """A Rich table for a terminal: free text wraps between words, ids and URLs stay whole."""
     t = Table(title=title, header_style="bold", title_justify="left")
     for col in columns:
-        t.add_column(col, overflow="fold")
+        if _keep_whole(col):
+            t.add_column(col, no_wrap=True, overflow="ellipsis")
+        else:
+            t.add_column(col, overflow="fold")
     for row in rows:
         t.add_row(*["" if v is None else str(v) for v in row])
     return t
+
+
+def show_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print records: a Rich table on a terminal, else tab-separated values with a header.
+
+    The one place that decides, so every listing behaves the same in a pipe: one line per
+    record, whole values (no markup, no wrapping, no "…"), easy to cut, sort and grep.
+    """
+    if console.is_terminal:
+        console.print(table(title, columns, rows))
+        return
+    out = [_tsv_line(columns)]
+    out.extend(_tsv_line(row) for row in rows)
+    sys.stdout.write("".join(out))
+
+
+_COLOURS = re.compile(r"\[/?(?:bold |dim )?(?:bold|dim|red|green|yellow|cyan|magenta|blue)\]")
+
+
+def _tsv_line(values: Sequence[Any]) -> str:
+    return "\t".join(_tsv_cell(v) for v in values) + "\n"
+
+
+def _tsv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    # Our cells carry colour markup for the terminal; crawled text may hold brackets that
+    # only look like markup, so only the colours this CLI uses are taken out.
+    text = _COLOURS.sub("", str(value))
+    return " ".join(text.replace("\t", " ").split("\n")).strip()

@@ -7,7 +7,14 @@ import sys
 import click
 
 from crawler.runner import CrawlError, CrawlSummary, crawl_here, prepare
-from monitor.cli.common import common_options, console, exclusive, make_context, print_json, table
+from monitor.cli.common import (
+    common_options,
+    console,
+    exclusive,
+    make_context,
+    print_json,
+    show_table,
+)
 from storage.redact import redact
 from storage.repo import run_fetches
 
@@ -92,7 +99,7 @@ def report(ctx: object, summary: CrawlSummary, *, per_source: bool, as_json: boo
                 )
                 for f in run_fetches(session, summary.run_id or 0)
             ]
-        console.print(table(None, ["source", "result", "http", "snapshot", "time", "error"], rows))
+        show_table(None, ["source", "result", "http", "snapshot", "time", "error"], rows)
     console.print(
         f"Run {summary.run_id}: [green]{summary.new_versions} new version(s)[/green], "
         f"{summary.unchanged} unchanged, "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.cli.common import common_options, console, make_context, print_json, show_table
 from storage.backup import BackupError, backup, restore
 from storage.db import Database, current_revision, upgrade
 from storage.integrity import check_database
@@ -53,12 +53,10 @@ def db_check(
     if as_json:
         print_json([p.__dict__ for p in problems])
     elif problems:
-        console.print(
-            table(
-                f"{len(problems)} problem(s)",
-                ["kind", "where", "detail"],
-                [(p.kind, p.where, p.detail) for p in problems],
-            )
+        show_table(
+            f"{len(problems)} problem(s)",
+            ["kind", "where", "detail"],
+            [(p.kind, p.where, p.detail) for p in problems],
         )
         console.print(
             "Damaged or missing bytes: restore from a backup (`policywatch db restore`); "

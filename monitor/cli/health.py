@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from crawler.errors import HINTS
 from crawler.extract.model import GOOD_OUTCOMES, UNAVAILABLE_OUTCOMES
-from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.cli.common import common_options, console, make_context, print_json, show_table
 from monitor.source_health import source_problem
 from storage.models import Source
 from storage.repo import as_utc
@@ -58,15 +58,13 @@ def health(
     if not rows:
         console.print("[green]All sources healthy.[/green]")
         return
-    console.print(
-        table(
-            f"{len(rows)} source(s)",
-            ["source", "problem", "last checked", "last success", "what to do"],
-            [
-                (r["source_id"], r["problem"], r["last_checked"], r["last_success"], _advice(r))
-                for r in rows
-            ],
-        )
+    show_table(
+        f"{len(rows)} source(s)",
+        ["source", "problem", "last checked", "last success", "what to do"],
+        [
+            (r["source_id"], r["problem"], r["last_checked"], r["last_success"], _advice(r))
+            for r in rows
+        ],
     )
 
 

@@ -14,7 +14,7 @@ from monitor.cli.common import (
     exclusive,
     make_context,
     print_json,
-    table,
+    show_table,
 )
 from monitor.cluster.dispatch import ClusterError
 from monitor.cycle import CycleResult, run_cycle
@@ -66,15 +66,13 @@ def print_cycle(result: CycleResult) -> None:
     if c.status != "finished":
         console.print(f"[red]the crawl run ended {c.status}[/red]")
     if result.events:
-        console.print(
-            table(
-                "change events",
-                ["id", "source", "kind", "drug", "summary"],
-                [
-                    (e["id"], e["source_id"], e["kind"], e["drug"] or "", e["summary"])
-                    for e in result.events
-                ],
-            )
+        show_table(
+            "change events",
+            ["id", "source", "kind", "drug", "summary"],
+            [
+                (e["id"], e["source_id"], e["kind"], e["drug"] or "", e["summary"])
+                for e in result.events
+            ],
         )
     else:
         console.print("changes: none")
@@ -123,7 +121,7 @@ def schedule(
                     ]
                 )
                 return
-            console.print(table("scheduled jobs", ["id", "job", "trigger", "next run (UTC)"], rows))
+            show_table("scheduled jobs", ["id", "job", "trigger", "next run (UTC)"], rows)
             return
         scheduler = build_scheduler(ctx.config, _options(ctx, config_path, db_url))
     except ScheduleError as exc:

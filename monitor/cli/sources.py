@@ -15,7 +15,7 @@ from crawler.checks import CheckResult
 from crawler.registry import US_STATES, RegistryError, load_sources, shipped_registry_files
 from crawler.runner import CrawlError
 from crawler.spiders.discover import is_discovery_source
-from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.cli.common import common_options, console, make_context, print_json, show_table
 from monitor.discovery import (
     DEFAULT_USER_REGISTRY,
     accept_proposal,
@@ -71,7 +71,7 @@ def list_sources(
             )
             for k, v in sorted(groups.items())
         ]
-        console.print(table(f"{len(srcs)} sources by {by}", [by, "sources", "ids"], rows))
+        show_table(f"{len(srcs)} sources by {by}", [by, "sources", "ids"], rows)
         return
     if as_json:
         print_json([s.to_dict() for s in srcs])
@@ -88,10 +88,8 @@ def list_sources(
         )
         for s in srcs
     ]
-    console.print(
-        table(
-            f"{len(srcs)} sources", ["id", "payer", "plan", "state", "type", "url", ""], source_rows
-        )
+    show_table(
+        f"{len(srcs)} sources", ["id", "payer", "plan", "state", "type", "url", ""], source_rows
     )
 
 
@@ -205,7 +203,7 @@ def discover(
                 for f in run.failures:
                     console.print(f"[red]failed[/red] {f['source_id']}: {f['error']} ({f['url']})")
             cols = ["proposed id", "title", "type", "format", "drugs", "url", "found via"]
-            console.print(table(f"{len(rows)} proposal(s)", cols, _proposal_rows(rows, fresh)))
+            show_table(f"{len(rows)} proposal(s)", cols, _proposal_rows(rows, fresh))
     finally:
         db.dispose()
 
@@ -296,7 +294,7 @@ def check(
     if as_json:
         print_json({"results": [r.to_dict() for r in results], "updated": updated})
     else:
-        console.print(table(f"{len(results)} source(s) checked", _CHECK_COLS, _check_rows(results)))
+        show_table(f"{len(results)} source(s) checked", _CHECK_COLS, _check_rows(results))
         for name, count in updated.items():
             console.print(f"verified {count} entr{'y' if count == 1 else 'ies'} in {name}")
     sys.exit(0 if all(r.passed for r in results) else 1)

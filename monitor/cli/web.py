@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from monitor.cli.common import common_options, console, make_context, table
+from monitor.cli.common import common_options, console, make_context, show_table
 from monitor.web.accounts import ROLES, AccountError, add_user, issue_token, list_users, remove_user
 from storage.repo import as_utc
 
@@ -121,7 +121,7 @@ def users_list(config_path: str | None, db_url: str | None, sources_files: tuple
     if not rows:
         console.print("No users. Add one: policywatch users add NAME --role admin --password-stdin")
         return
-    console.print(table(f"{len(rows)} user(s)", ["name", "role", "api token", "created"], rows))
+    show_table(f"{len(rows)} user(s)", ["name", "role", "api token", "created"], rows)
 
 
 @users.command("remove")
