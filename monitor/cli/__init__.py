@@ -111,12 +111,20 @@ class PolicywatchGroup(LazyGroup):
         except click.UsageError:
             raise
         except click.ClickException as exc:
-            exc.message = redact(exc.message)  # keeps its exit code (2: no such database)
-            raise exc from None
+            raise _redacted(exc) from None
         except (click.exceptions.Exit, click.exceptions.Abort, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:
             raise click.ClickException(one_line(exc)) from None
+
+
+def _redacted(exc: click.ClickException) -> click.ClickException:
+    """The same error without secrets, keeping its exit status (2: no such database)."""
+    if exc.exit_code == click.ClickException.exit_code:
+        return click.ClickException(redact(exc.message))
+    cls = type("RedactedError", (click.ClickException,), {"exit_code": exc.exit_code})
+    error: click.ClickException = cls(redact(exc.message))
+    return error
 
 
 def one_line(exc: BaseException) -> str:
