@@ -28,7 +28,7 @@ def history(
 ) -> None:
     """List the stored versions of SOURCE_ID: time, sha256, size, final URL."""
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
+    db = ctx.database(must_exist=True)
     with db.session() as session:
         src = session.get(Source, source_id)
         if src is None:
@@ -89,7 +89,7 @@ def show(
 ) -> None:
     """Show one archived version: its metadata and what was extracted, or --raw bytes."""
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
+    db = ctx.database(must_exist=True)
     with db.session() as session:
         snap = session.get(Snapshot, snapshot_id)
         if snap is None:

@@ -9,8 +9,6 @@ from typing import get_args
 
 import click
 
-from monitor.change_list import list_events
-from monitor.changes import detect_changes
 from monitor.cli.common import (
     common_options,
     console,
@@ -21,8 +19,6 @@ from monitor.cli.common import (
     show_table,
 )
 from monitor.diff.model import Kind
-from storage.models import ChangeEventRecord
-from storage.reviews import record_review
 
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -43,6 +39,8 @@ def diff(
     rebuild: bool,
 ) -> None:
     """Compare each new version with its source's last good version and store change events."""
+    from monitor.changes import detect_changes  # the extractors: only diff needs them
+
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
     with exclusive(ctx), db.session() as session:
@@ -86,8 +84,10 @@ def changes(
     as_json: bool,
 ) -> None:
     """List stored change events, newest first (coverage changes only unless --all or --kind)."""
+    from monitor.change_list import list_events
+
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
+    db = ctx.database(must_exist=True)
     start = parse_day(since, "--since")
     with db.session() as session:
         data = list_events(session, since=start, kinds=kinds, source_ids=only, show_all=show_all)
@@ -135,8 +135,11 @@ def review(
     Dismissed events stay in the database as evidence but leave the reports, feed, digest
     and notifications. Every verdict is kept in the event's audit trail (reviewer: cli:LOGIN).
     """
+    from storage.models import ChangeEventRecord
+    from storage.reviews import record_review
+
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
+    db = ctx.database(must_exist=True)
     with db.session() as session:
         ev = session.get(ChangeEventRecord, event_id)
         if ev is None:

@@ -44,7 +44,7 @@ def db_check(
     Exit status 0 when the history is whole, 1 when problems were found (listed).
     """
     ctx = make_context(config_path, db_url, sources_files)
-    database = ctx.database()
+    database = ctx.database(must_exist=True)
     try:
         with database.session() as session:
             problems = check_database(database.engine, session)
@@ -79,7 +79,7 @@ def db_backup(
     dump (restorable into PostgreSQL or SQLite).
     """
     ctx = make_context(config_path, db_url, sources_files)
-    database = ctx.database()
+    database = ctx.database(must_exist=True)
     try:
         kind = backup(database.engine, path)
     except (BackupError, OSError) as exc:

@@ -30,7 +30,7 @@ def health(
     all are healthy.
     """
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
+    db = ctx.database(must_exist=True)
     with db.session() as session:
         rows = []
         for src in session.scalars(select(Source).order_by(Source.id)):

@@ -52,7 +52,7 @@ def publish(
     if target.exists() and not target.is_dir():
         _fail(f"{target} exists and is not a folder: pass --out with a folder path")
         return
-    db = ctx.database()
+    db = ctx.database(must_exist=True)
     try:
         with db.session() as session:
             result = publish_site(

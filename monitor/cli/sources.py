@@ -179,7 +179,7 @@ def discover(
         except CrawlError as exc:
             raise click.ClickException(str(exc)) from None
         fresh = {p.url for p in run.new}
-    db = ctx.database()
+    db = ctx.database(must_exist=list_only)  # --list only reads the stored proposals
     try:
         with db.session() as session:
             rows = stored_proposals(session)
@@ -233,7 +233,7 @@ def accept(
         target
         or (sources_files[0] if sources_files else extra[0] if extra else DEFAULT_USER_REGISTRY)
     )
-    db = ctx.database()
+    db = ctx.database(must_exist=True)  # the proposals are there, or nowhere
     try:
         with db.session() as session:
             added = accept_proposal(

@@ -42,7 +42,7 @@ def serve(
     from monitor.web.app import create_app, secret_key
 
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
+    db = ctx.database(must_exist=True)
     with db.session() as s:
         if not list_users(s):
             console.print(
@@ -111,7 +111,7 @@ def users_add(
 @common_options
 def users_list(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...]) -> None:
     """List the accounts (never their secrets)."""
-    db = make_context(config_path, db_url, sources_files).database()
+    db = make_context(config_path, db_url, sources_files).database(must_exist=True)
     with db.session() as s:
         rows = [
             (u.name, u.role, "yes" if u.api_token_hash else "no", as_utc(u.created_at))
@@ -131,7 +131,7 @@ def users_remove(
     config_path: str | None, db_url: str | None, sources_files: tuple[str, ...], name: str
 ) -> None:
     """Remove user NAME: their sessions and API token stop working; their reviews stay."""
-    db = make_context(config_path, db_url, sources_files).database()
+    db = make_context(config_path, db_url, sources_files).database(must_exist=True)
     try:
         with db.session() as s:
             remove_user(s, name)
@@ -149,7 +149,7 @@ def users_token(
     config_path: str | None, db_url: str | None, sources_files: tuple[str, ...], name: str
 ) -> None:
     """Issue a new API token for NAME (printed once; the previous token stops working)."""
-    db = make_context(config_path, db_url, sources_files).database()
+    db = make_context(config_path, db_url, sources_files).database(must_exist=True)
     try:
         with db.session() as s:
             token = issue_token(s, name)
