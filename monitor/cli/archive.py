@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 from sqlalchemy import select
 
-from monitor.cli.common import common_options, console, make_context, print_json, show_table
+from monitor.cli.common import (
+    common_options,
+    console,
+    make_context,
+    print_json,
+    remarks,
+    show_table,
+)
+from monitor.schema import document, snapshot_json, source_json
 from storage.blobs import BlobIntegrityError, read_blob
 from storage.models import ExtractionRecord, Snapshot, Source
 from storage.redact import redact
-from storage.repo import as_utc, source_history
+from storage.repo import source_history
 
 
 @click.command()
@@ -36,42 +43,26 @@ def history(
                 f"no source {source_id!r} in {redact(ctx.config.db_url)}. "
                 "See `policywatch sources list`, or crawl it first."
             )
-        snaps = source_history(session, source_id)
-        rows: list[dict[str, Any]] = [
-            {
-                "snapshot_id": s.id,
-                "fetched_at": as_utc(s.fetched_at),
-                "sha256": s.sha256,
-                "size": s.size,
-                "final_url": s.final_url,
-                "content_type": s.content_type,
-                "http_status": s.http_status,
-            }
-            for s in snaps
-        ]
-        health = (src.health, src.consecutive_failures, src.last_error)
+        rows = [snapshot_json(snap) for snap in source_history(session, source_id)]
+        source = source_json(src)
     if as_json:
-        print_json({"source_id": source_id, "versions": rows})
+        print_json(document("snapshots", rows, source=source))
         return
     show_table(
         f"{source_id}: {len(rows)} version(s)",
         ["snapshot", "fetched (UTC)", "sha256", "bytes", "final URL"],
-        [
-            (
-                r["snapshot_id"],
-                r["fetched_at"],
-                r["sha256"][:16],
-                f"{r['size']:,}",
-                r["final_url"],
-            )
-            for r in rows
-        ],
+        [(r["id"], r["fetched_at"], r["sha256"][:16], r["size"], r["final_url"]) for r in rows],
     )
-    outcome, failures, last_error = health
+    outcome, failures, last_error = (
+        source["health"],
+        source["consecutive_failures"],
+        source["last_error"],
+    )
+    notes = remarks()  # below the table, or on stderr so a pipe gets only the records
     if failures:
-        console.print(f"[red]{failures} consecutive failure(s)[/red]: {last_error}")
+        notes.print(f"[red]{failures} consecutive failure(s)[/red]: {last_error}")
     if outcome:
-        console.print(f"latest extraction outcome: {outcome}")
+        notes.print(f"latest extraction outcome: {outcome}")
 
 
 @click.command()
@@ -107,27 +98,14 @@ def show(
             .where(ExtractionRecord.snapshot_id == snapshot_id)
             .order_by(ExtractionRecord.id.desc())
         ).first()
-        meta = {
-            "snapshot_id": snap.id,
-            "source_id": snap.source_id,
-            "fetched_at": as_utc(snap.fetched_at),
-            "sha256": snap.sha256,
-            "size": snap.size,
-            "requested_url": snap.requested_url,
-            "final_url": snap.final_url,
-            "http_status": snap.http_status,
-            "content_type": snap.content_type,
-            "etag": snap.etag,
-            "last_modified": snap.last_modified,
-            "redirects": snap.redirects,
-        }
+        meta = snapshot_json(snap)
         extraction = ext.data if ext else None
         ext_version = ext.extractor_version if ext else None
     if raw:
         sys.stdout.buffer.write(body)
         return
     if as_json:
-        print_json({**meta, "extractor_version": ext_version, "extraction": extraction})
+        print_json(document("snapshot", meta, extractor_version=ext_version, extraction=extraction))
         return
     show_table(
         f"snapshot {snapshot_id}",

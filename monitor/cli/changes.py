@@ -19,6 +19,7 @@ from monitor.cli.common import (
     show_table,
 )
 from monitor.diff.model import Kind
+from monitor.schema import document
 
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -31,15 +32,22 @@ KINDS: tuple[str, ...] = get_args(Kind)
     is_flag=True,
     help="Diff all stored history again (after `reextract`); existing events are kept.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the new events as JSON.")
 def diff(
     config_path: str | None,
     db_url: str | None,
     sources_files: tuple[str, ...],
     only: tuple[str, ...],
     rebuild: bool,
+    as_json: bool,
 ) -> None:
     """Compare each new version with its source's last good version and store change events."""
+
+    from sqlalchemy import select
+
+    from monitor.change_list import event_dict
     from monitor.changes import detect_changes  # the extractors: only diff needs them
+    from storage.models import Source
 
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
@@ -49,6 +57,12 @@ def diff(
         )
         rows = [(e.id, e.source_id, e.kind, e.drug, e.summary) for e in stats.events]
         significant = sum(1 for e in stats.events if e.significant)
+        if as_json:
+            sources = {s.id: s for s in session.scalars(select(Source))}
+            found = [event_dict(session, e, sources[e.source_id]) for e in stats.events]
+    if as_json:
+        print_json(document("events", found, versions=stats.versions, flip_backs=stats.flaps))
+        return
     if rows:
         show_table("new events", ["id", "source", "kind", "drug", "summary"], rows)
     console.print(
@@ -92,7 +106,7 @@ def changes(
     with db.session() as session:
         data = list_events(session, since=start, kinds=kinds, source_ids=only, show_all=show_all)
     if as_json:
-        print_json(data)
+        print_json(document("events", data))
         return
     if not data:
         console.print(

@@ -186,6 +186,11 @@ def show_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequenc
 _COLOURS = re.compile(r"\[/?(?:bold |dim )?(?:bold|dim|red|green|yellow|cyan|magenta|blue)\]")
 
 
+def remarks() -> Console:
+    """Where to say things beside a listing: after it on a terminal, else on stderr."""
+    return console if console.is_terminal else err_console
+
+
 def _tsv_line(values: Sequence[Any]) -> str:
     return "\t".join(_tsv_cell(v) for v in values) + "\n"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from monitor.cli.common import common_options, console, make_context, print_json, show_table
+from monitor.schema import document
 from storage.backup import BackupError, backup, restore
 from storage.db import Database, current_revision, upgrade
 from storage.integrity import check_database
@@ -51,7 +52,7 @@ def db_check(
     finally:
         database.dispose()
     if as_json:
-        print_json([p.__dict__ for p in problems])
+        print_json(document("problems", [p.__dict__ for p in problems]))
     elif problems:
         show_table(
             f"{len(problems)} problem(s)",

@@ -19,6 +19,7 @@ from monitor.cli.common import (
 from monitor.cluster.dispatch import ClusterError
 from monitor.cycle import CycleResult, run_cycle
 from monitor.schedule import CYCLE_JOB, ScheduleError, build_scheduler, stop_on_signals
+from monitor.schema import document, timestamp
 from storage.redact import redact
 
 
@@ -114,12 +115,16 @@ def schedule(
             rows = [(j.id, j.name, str(j.trigger), _when(j.next_run_time)) for j in jobs]
             scheduler.shutdown(wait=False)
             if as_json:
-                print_json(
-                    [
-                        dict(zip(("id", "name", "trigger", "next_run_utc"), r, strict=True))
-                        for r in rows
-                    ]
-                )
+                listed = [
+                    {
+                        "id": j.id,
+                        "name": j.name,
+                        "trigger": str(j.trigger),
+                        "next_run_at": timestamp(j.next_run_time),
+                    }
+                    for j in jobs
+                ]
+                print_json(document("jobs", listed))
                 return
             show_table("scheduled jobs", ["id", "job", "trigger", "next run (UTC)"], rows)
             return

@@ -23,6 +23,7 @@ from monitor.discovery import (
     stored_proposals,
 )
 from monitor.discovery_check import mark_verified, run_check
+from monitor.schema import document, source_json, timestamp
 from storage.models import ProposedSource
 
 
@@ -59,7 +60,7 @@ def list_sources(
             for code in US_STATES:
                 groups.setdefault(code, [])
         if as_json:
-            print_json({k: sorted(v) for k, v in sorted(groups.items())})
+            print_json(document("groups", {k: sorted(v) for k, v in sorted(groups.items())}, by=by))
             return
         rows = [
             (
@@ -74,7 +75,7 @@ def list_sources(
         show_table(f"{len(srcs)} sources by {by}", [by, "sources", "ids"], rows)
         return
     if as_json:
-        print_json([s.to_dict() for s in srcs])
+        print_json(document("sources", [source_json(s) for s in srcs]))
         return
     source_rows = [
         (
@@ -136,7 +137,7 @@ def _proposal_dict(r: ProposedSource, fresh: set[str]) -> dict[str, Any]:
         "format": r.format,
         "drugs": list(r.drugs or []),
         "found_via": r.found_via,
-        "found_at": r.found_at,
+        "found_at": timestamp(r.found_at),
         "status": r.status,
         "new": r.url in fresh,
     }
@@ -184,7 +185,7 @@ def discover(
         with db.session() as session:
             rows = stored_proposals(session)
             if as_json:
-                out: dict[str, Any] = {"proposals": [_proposal_dict(r, fresh) for r in rows]}
+                out = document("proposals", [_proposal_dict(r, fresh) for r in rows])
                 if run is not None:
                     out.update(
                         indexes=run.indexes,
@@ -292,7 +293,7 @@ def check(
     if update:
         updated = mark_verified(srcs, [r.source_id for r in results if r.passed], _today())
     if as_json:
-        print_json({"results": [r.to_dict() for r in results], "updated": updated})
+        print_json(document("results", [r.to_dict() for r in results], updated=updated))
     else:
         show_table(f"{len(results)} source(s) checked", _CHECK_COLS, _check_rows(results))
         for name, count in updated.items():

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import click
 
-from monitor.cli.common import common_options, console, make_context, show_table
+from monitor.cli.common import common_options, console, make_context, print_json, show_table
+from monitor.schema import document, timestamp
 from monitor.web.accounts import ROLES, AccountError, add_user, issue_token, list_users, remove_user
-from storage.repo import as_utc
 
 
 @click.command()
@@ -109,15 +109,29 @@ def users_add(
 
 @users.command("list")
 @common_options
-def users_list(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...]) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def users_list(
+    config_path: str | None, db_url: str | None, sources_files: tuple[str, ...], as_json: bool
+) -> None:
     """List the accounts (never their secrets)."""
     db = make_context(config_path, db_url, sources_files).database(must_exist=True)
     with db.session() as s:
-        rows = [
-            (u.name, u.role, "yes" if u.api_token_hash else "no", as_utc(u.created_at))
+        accounts = [
+            {
+                "name": u.name,
+                "role": u.role,
+                "api_token": bool(u.api_token_hash),
+                "created_at": timestamp(u.created_at),
+            }
             for u in list_users(s)
         ]
     db.dispose()
+    if as_json:
+        print_json(document("users", accounts))
+        return
+    rows = [
+        (a["name"], a["role"], "yes" if a["api_token"] else "no", a["created_at"]) for a in accounts
+    ]
     if not rows:
         console.print("No users. Add one: policywatch users add NAME --role admin --password-stdin")
         return
