@@ -10,16 +10,18 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from crawler.config import Config, ConfigError, load_config
 from crawler.registry import PolicySource, RegistryError, load_sources, shipped_registry_files
-from storage.db import Database
 from storage.redact import redact
+
+if TYPE_CHECKING:  # SQLAlchemy comes with them: imported when a command runs, not for --help
+    from crawler.config import Config
+    from storage.db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 # In a pipe or a file, lines are never wrapped at 80 columns: scripts get whole records.
@@ -63,6 +65,8 @@ class Context:
                     f"{redact(problem)}. Check --db / POLICYWATCH_DB, or create it with: "
                     f"policywatch db upgrade --db {shlex.quote(redact(self.config.db_url))}"
                 )
+        from storage.db import Database
+
         try:
             return Database(self.config.db_url)
         except Exception as exc:  # connection or migration problems: say where and what
@@ -121,6 +125,8 @@ def common_options(func: F) -> F:
 def make_context(
     config_path: str | None, db_url: str | None, sources_files: Sequence[str]
 ) -> Context:
+    from crawler.config import ConfigError, load_config
+
     try:
         cfg = load_config(config_path)
     except ConfigError as exc:
