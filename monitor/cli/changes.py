@@ -116,13 +116,14 @@ def changes(
         return
     show_table(
         f"{len(data)} event(s)",
-        ["id", "detected", "source", "kind", "summary", "status"],
+        ["id", "detected", "source", "kind", "drug", "summary", "status"],
         [
             (
                 d["id"],
                 d["detected_at"][:10],
                 d["source_id"],
-                f"{d['kind']}\n{d['drug'] or ''}",
+                d["kind"],
+                d["drug"] or "",
                 d["summary"],
                 d["review_status"],
             )

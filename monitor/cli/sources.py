@@ -90,7 +90,9 @@ def list_sources(
         for s in srcs
     ]
     show_table(
-        f"{len(srcs)} sources", ["id", "payer", "plan", "state", "type", "url", ""], source_rows
+        f"{len(srcs)} sources",
+        ["id", "payer", "plan", "state", "type", "url", "status"],
+        source_rows,
     )
 
 

@@ -15,7 +15,10 @@ from monitor.schema import document, event_json, snapshot_json, timestamp
 
 
 def event_dict(ev: EventView, links: Links) -> dict[str, Any]:
-    return event_json(ev, ev.source, _version(ev.before, links), _version(ev.after, links))
+    data = event_json(ev, ev.source, _version(ev.before, links), _version(ev.after, links))
+    # As stored, like every other JSON of an event; the edited wording is review_summary.
+    data["summary"] = ev.detected_summary or ev.summary
+    return data
 
 
 def _version(ref: VersionRef | None, links: Links) -> dict[str, Any] | None:
