@@ -152,24 +152,25 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
-# Columns whose values are identifiers or addresses: never folded mid-word on a terminal
-# (an id or URL broken over two lines cannot be copied); too long, they end in "…".
-_WHOLE_WORDS = ("id", "source", "snapshot", "sha256", "url", "kind", "status", "name")
-
-
-def _keep_whole(column: str) -> bool:
-    words = column.lower().replace("_", " ").split()
-    return any(w in _WHOLE_WORDS for w in words)
+# Nothing is folded mid-word on a terminal: an id or URL broken over two lines cannot be
+# copied, and words wrap only at spaces. Id columns keep their width (up to _ID_WIDTH); a
+# value too long for its column stays on one line and ends in "…". The pipe output (TSV)
+# and --json always carry every value whole.
+_ID_WORDS = frozenset({"id", "source", "snapshot", "sha256", "name"})
+_ID_WIDTH = 32
+_URL_WIDTH = 40
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
-    """A Rich table for a terminal: free text wraps between words, ids and URLs stay whole."""
+    """A Rich table for a terminal: text wraps between words, ids and URLs are never folded."""
     t = Table(title=title, header_style="bold", title_justify="left")
     for col in columns:
-        if _keep_whole(col):
-            t.add_column(col, no_wrap=True, overflow="ellipsis")
+        words = set(col.lower().replace("_", " ").split())
+        if words & _ID_WORDS:
+            t.add_column(col, no_wrap=True, overflow="ellipsis", max_width=_ID_WIDTH)
         else:
-            t.add_column(col, overflow="fold")
+            width = _URL_WIDTH if "url" in words else None
+            t.add_column(col, overflow="ellipsis", max_width=width)
     for row in rows:
         t.add_row(*["" if v is None else str(v) for v in row])
     return t

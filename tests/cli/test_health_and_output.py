@@ -90,3 +90,27 @@ def test_changes_in_a_pipe_is_tab_separated_with_whole_values(tmp_path: Path) ->
         assert cells["id"] == str(event["id"]) and cells["source"] == event["source_id"]
         assert cells["detected"] == event["detected_at"][:10] and cells["kind"] == event["kind"]
         assert cells["summary"] == " ".join(event["summary"].split())
+
+
+def test_a_terminal_table_never_folds_an_id_or_a_url() -> None:
+    import io
+
+    from rich.console import Console
+
+    from monitor.cli.common import table
+
+    shipped = load_sources([str(p) for p in shipped_registry_files()])[:40]
+    rows = [(s.id, s.payer, s.plan_type, s.state, s.document_type, s.url) for s in shipped]
+    out = io.StringIO()
+    Console(file=out, width=100, color_system=None).print(
+        table("sources", ["id", "payer", "plan", "state", "type", "url"], rows)
+    )
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in out.getvalue().splitlines()]
+    ids = [r[0] for r in cells if r and r[0]]
+    urls = [r[5] for r in cells if len(r) == 6 and r[5]]
+    # One line per id: whole, or cut short with "…" (never continued on the next line).
+    assert len(ids) == len(shipped)
+    for shown, src in zip(ids, shipped, strict=True):
+        assert shown == src.id or (shown.endswith("…") and src.id.startswith(shown[:-1]))
+    for shown, src in zip(urls, shipped, strict=True):
+        assert shown == src.url or (shown.endswith("…") and src.url.startswith(shown[:-1]))
