@@ -17,6 +17,7 @@ from monitor.cli.common import (
     print_json,
     show_table,
 )
+from monitor.schema import SCHEMA_VERSION
 
 
 def _needs_queue(queue_url: str) -> None:
@@ -84,7 +85,7 @@ def status(
             f"cannot reach the crawl queue at {ctx.config.cluster.queue_url}: {exc}; is Redis up?"
         ) from None
     if as_json:
-        print_json(data)
+        print_json({"schema_version": SCHEMA_VERSION, **data})
         return
     console.print(
         f"workers alive: {data['workers_alive']}   batches queued: {data['queue_depth']}   "
