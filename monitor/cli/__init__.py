@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from monitor.cli.lazy import LazyCommand, LazyGroup
+from monitor.logs import FORMATS, LEVELS, setup_logging
 from storage.redact import install_log_redaction, redact
 
 # name -> where the command lives and its one-line help: `policywatch --help` lists them all
@@ -150,12 +151,31 @@ def one_line(exc: BaseException) -> str:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(package_name="policywatch")
-def main() -> None:
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS, case_sensitive=False),
+    default="info",
+    envvar="POLICYWATCH_LOG_LEVEL",
+    show_default=True,
+    show_envvar=True,
+    help="Log lines on standard error at this level and above.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    default="text",
+    envvar="POLICYWATCH_LOG_FORMAT",
+    show_default=True,
+    show_envvar=True,
+    help="text, or json: one JSON object per line (ts, level, logger, msg, fields).",
+)
+def main(log_level: str, log_format: str) -> None:
     """policywatch: watch insurers' ketamine and esketamine coverage documents.
 
     Start with `policywatch demo` (no internet needed), then `policywatch sources list`
     and `policywatch crawl`.
     """
+    setup_logging(log_level.lower(), log_format.lower())
 
 
 def _database_error(exc: BaseException) -> str | None:
