@@ -16,11 +16,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from crawler.registry import PolicySource, RegistryError, load_sources, shipped_registry_files
 from storage.redact import redact
 
-if TYPE_CHECKING:  # SQLAlchemy comes with them: imported when a command runs, not for --help
+if TYPE_CHECKING:  # SQLAlchemy and pydantic come with them: imported when a command runs
     from crawler.config import Config
+    from crawler.registry import PolicySource
     from storage.db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +41,8 @@ class Context:
     source_files: list[str]
 
     def sources(self) -> list[PolicySource]:
+        from crawler.registry import RegistryError, load_sources, shipped_registry_files
+
         base = self.source_files or [str(p) for p in shipped_registry_files()]
         try:
             return load_sources([*base, *self.config.extra_sources])
