@@ -32,11 +32,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from extract import build_html  # noqa: E402  (bench/extract.py: the 300 KB realistic page)
+from extract import build_html
 
-from crawler.extract import EXTRACTOR_VERSION, extract  # noqa: E402
-from crawler.extract.model import Extraction  # noqa: E402
-from crawler.extract.record import from_record, record_columns  # noqa: E402
+from crawler.extract import EXTRACTOR_VERSION, extract
+from crawler.extract.model import Extraction
+from crawler.extract.record import from_record, record_columns
 
 
 def _best_ms(fn: Callable[[], Any], repeat: int) -> float:
@@ -91,7 +91,9 @@ def _sqlite_size(
                 )
                 blobs, snaps, rows = [], [], []
                 for v in range(versions):
-                    body = page.replace(b"</body>", f"<p>source {i} version {v}</p></body>".encode())
+                    body = page.replace(
+                        b"</body>", f"<p>source {i} version {v}</p></body>".encode()
+                    )
                     digest = sha256_hex(body)
                     blobs.append(
                         {
@@ -131,8 +133,42 @@ def _sqlite_size(
                 s.execute(insert(Blob), blobs)
                 s.execute(insert(Snapshot), snaps)
                 s.execute(insert(ExtractionRecord), rows)
+        load_ms, matrix_ms = _read_costs(db, snap_id)
         db.dispose()
-        return path.stat().st_size, payload
+        return path.stat().st_size, payload, load_ms, matrix_ms
+
+
+def _read_costs(db: Any, snapshots: int) -> tuple[float, float]:
+    """CPU ms to read one extraction from the database, and to build the whole matrix.
+
+    Rows of the legacy form are read as the code before 0005 read them (one query for the row
+    and its document, ``Extraction.from_dict``), compact rows through ``stored_extraction``.
+    """
+    from sqlalchemy import select
+
+    from monitor.extraction_jobs import stored_extraction
+    from monitor.reports.queries import load_matrix
+    from storage.models import ExtractionRecord
+
+    ids = range(1, snapshots + 1, max(1, snapshots // 100))
+    with db.session() as s:
+        legacy = s.scalar(select(ExtractionRecord.record).limit(1)) is None
+        t0 = time.thread_time()
+        for n in ids:
+            if legacy:
+                data = s.scalar(
+                    select(ExtractionRecord.data).where(ExtractionRecord.snapshot_id == n)
+                )
+                assert data is not None
+                Extraction.from_dict(data)
+            else:
+                stored_extraction(s, n)
+        load_ms = (time.thread_time() - t0) * 1000 / len(ids)
+    with db.session() as s:
+        t0 = time.thread_time()
+        load_matrix(s)
+        matrix_ms = (time.thread_time() - t0) * 1000
+    return load_ms, matrix_ms
 
 
 def main() -> None:
@@ -172,10 +208,13 @@ def main() -> None:
     n = args.sources * args.versions
     print(f"\nSQLite file, {args.sources} sources x {args.versions} versions ({n} snapshots)")
     for name, columns in (("before", _legacy_columns), ("after", record_columns)):
-        size, payload = _sqlite_size(page, ext, args.sources, args.versions, columns)
+        size, payload, load_ms, matrix_ms = _sqlite_size(
+            page, ext, args.sources, args.versions, columns
+        )
         print(
             f"  {name:6}: {size / 1e6:7.1f} MB file, extraction payload {payload / 1e6:6.1f} MB "
-            f"({payload / n / 1000:.1f} KB per version)"
+            f"({payload / n / 1000:.1f} KB per version); CPU ms: one extraction read from the "
+            f"database {load_ms:.2f}, coverage matrix of {args.sources} sources {matrix_ms:.0f}"
         )
 
 
