@@ -35,13 +35,20 @@ def stored_extraction(
     session: Session, snapshot_id: int, version: str = EXTRACTOR_VERSION
 ) -> Extraction | None:
     """The snapshot's stored extraction by ``version``, without blocks, or None."""
-    rec = session.scalars(
-        select(ExtractionRecord).where(
+    # Two columns, not the row: the diff job calls this for every version it reads.
+    found = session.execute(
+        select(ExtractionRecord.id, ExtractionRecord.record).where(
             ExtractionRecord.snapshot_id == snapshot_id,
             ExtractionRecord.extractor_version == version,
         )
     ).first()
-    return load_row(rec) if rec else None
+    if found is None:
+        return None
+    rec_id, record = found
+    if record is not None:
+        return load_record(record, None)
+    legacy = session.scalar(select(ExtractionRecord.data).where(ExtractionRecord.id == rec_id))
+    return load_record(None, legacy)
 
 
 def with_blocks(session: Session, snap: Snapshot) -> Extraction:
