@@ -65,8 +65,9 @@ def to_record(ext: Extraction) -> bytes:
         ],
         "s": {k: [s.drug, s.stance, s.criteria, s.codes] for k, s in ext.summaries.items()},
     }
-    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-    return zlib.compress(text.encode("utf-8"), _ZLIB_LEVEL)
+    # ASCII escapes: text read from a PDF can hold lone surrogates, which UTF-8 cannot encode.
+    text = json.dumps(doc, separators=(",", ":"))
+    return zlib.compress(text.encode("ascii"), _ZLIB_LEVEL)
 
 
 def from_record(record: bytes) -> Extraction:

@@ -136,9 +136,11 @@ def timeline(session: Session, source_id: str, limit: int = 60) -> list[Timeline
     )
     ids = [s.id for s in snaps]
     outcomes = {
-        r.snapshot_id: r.outcome
-        for r in session.scalars(
-            select(ExtractionRecord).where(ExtractionRecord.snapshot_id.in_(ids))
+        snap_id: outcome
+        for snap_id, outcome in session.execute(
+            select(ExtractionRecord.snapshot_id, ExtractionRecord.outcome).where(
+                ExtractionRecord.snapshot_id.in_(ids)
+            )
         )
     }
     quarantined = {

@@ -58,7 +58,7 @@ def test_record_is_small_and_holds_no_block_text() -> None:
     body = document("round1", "evergreen-ketamine.html")
     ext = extract(body, "text/html", None)
     record = to_record(ext)
-    stored = zlib.decompress(record).decode("utf-8")
+    stored = json.dumps(json.loads(zlib.decompress(record)), ensure_ascii=False)
     clause_text = " ".join(c.text for c in ext.clauses)
     prose = [
         b.text
@@ -134,3 +134,15 @@ def test_summary_column_reads_like_the_documents_summaries() -> None:
         from_legacy(json.loads(json.dumps(ext.to_dict()))).summaries.keys()
         == summary.summaries.keys()
     )
+
+
+def test_any_text_round_trips_even_lone_surrogates() -> None:
+    ext = extract(document("round1", "evergreen-ketamine.html"), "text/html", None)
+    odd = dataclasses.replace(
+        ext,
+        title="Spravato\u00ae \ud83d broken \u2265 18",
+        clauses=[dataclasses.replace(ext.clauses[0], text="caf\u00e9 \udc80 \u201cquoted\u201d")],
+    )
+    back = from_record(to_record(odd))
+    assert back.title == odd.title
+    assert back.clauses[0].text == odd.clauses[0].text
