@@ -133,22 +133,25 @@ def _sqlite_size(
                 s.execute(insert(Blob), blobs)
                 s.execute(insert(Snapshot), snaps)
                 s.execute(insert(ExtractionRecord), rows)
-        load_ms, matrix_ms = _read_costs(db, snap_id)
+        costs = _read_costs(db, snap_id)
         db.dispose()
-        return path.stat().st_size, payload, load_ms, matrix_ms
+        return path.stat().st_size, payload, *costs
 
 
-def _read_costs(db: Any, snapshots: int) -> tuple[float, float]:
-    """CPU ms to read one extraction from the database, and to build the whole matrix.
+def _read_costs(db: Any, snapshots: int) -> tuple[float, float, float]:
+    """CPU ms to read one extraction from the database, to build the whole matrix, and to
+    collect the flap check's fingerprints of one source's whole history.
 
     Rows of the legacy form are read as the code before 0005 read them (one query for the row
-    and its document, ``Extraction.from_dict``), compact rows through ``stored_extraction``.
+    and its document, ``Extraction.from_dict``; the flap check loaded and fingerprinted every
+    version), compact rows through ``stored_extraction`` and ``stored_fingerprints``.
     """
     from sqlalchemy import select
 
-    from monitor.extraction_jobs import stored_extraction
+    from crawler.extract.record import coverage_fingerprint
+    from monitor.extraction_jobs import stored_extraction, stored_fingerprints
     from monitor.reports.queries import load_matrix
-    from storage.models import ExtractionRecord
+    from storage.models import ExtractionRecord, Snapshot
 
     ids = range(1, snapshots + 1, max(1, snapshots // 100))
     with db.session() as s:
@@ -168,7 +171,20 @@ def _read_costs(db: Any, snapshots: int) -> tuple[float, float]:
         t0 = time.thread_time()
         load_matrix(s)
         matrix_ms = (time.thread_time() - t0) * 1000
-    return load_ms, matrix_ms
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    with db.session() as s:
+        t0 = time.thread_time()
+        if legacy:
+            history = s.scalars(
+                select(ExtractionRecord.data)
+                .join(Snapshot, Snapshot.id == ExtractionRecord.snapshot_id)
+                .where(Snapshot.source_id == "src-0000")
+            )
+            {coverage_fingerprint(Extraction.from_dict(d)) for d in history if d is not None}
+        else:
+            stored_fingerprints(s, "src-0000", snapshots + 1, since)
+        flap_ms = (time.thread_time() - t0) * 1000
+    return load_ms, matrix_ms, flap_ms
 
 
 def main() -> None:
@@ -208,13 +224,15 @@ def main() -> None:
     n = args.sources * args.versions
     print(f"\nSQLite file, {args.sources} sources x {args.versions} versions ({n} snapshots)")
     for name, columns in (("before", _legacy_columns), ("after", record_columns)):
-        size, payload, load_ms, matrix_ms = _sqlite_size(
+        size, payload, load_ms, matrix_ms, flap_ms = _sqlite_size(
             page, ext, args.sources, args.versions, columns
         )
         print(
             f"  {name:6}: {size / 1e6:7.1f} MB file, extraction payload {payload / 1e6:6.1f} MB "
-            f"({payload / n / 1000:.1f} KB per version); CPU ms: one extraction read from the "
-            f"database {load_ms:.2f}, coverage matrix of {args.sources} sources {matrix_ms:.0f}"
+            f"({payload / n / 1000:.1f} KB per version)\n"
+            f"          CPU ms: one extraction read from the database {load_ms:.2f}; "
+            f"coverage matrix of {args.sources} sources {matrix_ms:.0f}; "
+            f"flap-check fingerprints of one source's {args.versions} versions {flap_ms:.1f}"
         )
 
 
