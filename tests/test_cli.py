@@ -88,13 +88,13 @@ def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
         )
         failed = pw("crawl", "--config", str(config), "--db", db, "--sources", str(mixed), "--json")
     assert failed.returncode == 1
-    summary = json.loads(failed.stdout)
+    summary = json.loads(failed.stdout)["run"]
     assert summary["failed"] == 1 and summary["unchanged"] == 1
     assert summary["failures"][0]["kind"] == "http_4xx"
 
     history = json.loads(pw("history", "evergreen", "--db", db, "--json").stdout)
-    assert len(history["versions"]) == 1
-    version = history["versions"][0]
+    assert len(history["snapshots"]) == 1 and history["source"]["id"] == "evergreen"
+    version = history["snapshots"][0]
     assert version["sha256"] == hashlib.sha256(body).hexdigest()
     raw = subprocess.run(
         [
@@ -102,7 +102,7 @@ def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
             "-m",
             "monitor.cli",
             "show",
-            str(version["snapshot_id"]),
+            str(version["id"]),
             "--db",
             db,
             "--raw",
@@ -112,7 +112,8 @@ def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
         check=True,
     )
     assert raw.stdout == body
-    shown = json.loads(pw("show", str(version["snapshot_id"]), "--db", db, "--json").stdout)
+    shown = json.loads(pw("show", str(version["id"]), "--db", db, "--json").stdout)
+    assert shown["snapshot"] == version
     assert shown["extraction"]["outcome"] == "ok"
     assert {c["drug"] for c in shown["extraction"]["clauses"]} == {"ketamine", "esketamine"}
 
@@ -128,7 +129,7 @@ def test_demo_shows_real_changes_and_stays_silent_on_noise(tmp_path: Path) -> No
     db = f"sqlite:///{tmp_path / 'demo' / 'demo.sqlite'}"
     # It ends by saying how to open the review workspace on its database.
     assert f"policywatch serve --db {db}" in out and "users add" in out
-    events = json.loads(pw("changes", "--db", db, "--all", "--json").stdout)
+    events = json.loads(pw("changes", "--db", db, "--all", "--json").stdout)["events"]
     kinds = {(e["source_id"], e["kind"]) for e in events}
     assert kinds == {
         ("demo-evergreen-ketamine", "criteria_change"),
@@ -347,21 +348,24 @@ def test_health_lists_quarantined_and_failing_sources(tmp_path: Path) -> None:
     result = pw("demo", "--dir", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
     db = f"sqlite:///{tmp_path / 'demo' / 'demo.sqlite'}"
-    rows = json.loads(pw("health", "--db", db, "--json").stdout)
-    assert [(r["source_id"], r["problem"]) for r in rows] == [
+    needing = pw("health", "--db", db, "--json")
+    assert needing.returncode == 1  # a source needs an operator: a failing health check
+    rows = json.loads(needing.stdout)["sources"]
+    assert [(r["id"], r["problem"]) for r in rows] == [
         ("demo-ridgeline-ketamine", "quarantined: maintenance")
     ]
-    everything = json.loads(pw("health", "--db", db, "--all", "--json").stdout)
+    everything = json.loads(pw("health", "--db", db, "--all", "--json").stdout)["sources"]
     assert len(everything) == 5
 
 
 def test_review_records_the_verdict_and_note(tmp_path: Path) -> None:
     assert pw("demo", "--dir", str(tmp_path / "demo")).returncode == 0
     db = f"sqlite:///{tmp_path / 'demo' / 'demo.sqlite'}"
-    first = json.loads(pw("changes", "--db", db, "--json").stdout)[0]
+    first = json.loads(pw("changes", "--db", db, "--json").stdout)["events"][0]
     done = pw("review", str(first["id"]), "dismissed", "--note", "template glitch", "--db", db)
     assert done.returncode == 0, done.stderr
-    after = {e["id"]: e for e in json.loads(pw("changes", "--db", db, "--json").stdout)}
+    listed = json.loads(pw("changes", "--db", db, "--json").stdout)["events"]
+    after = {e["id"]: e for e in listed}
     assert after[first["id"]]["review_status"] == "dismissed"
     assert after[first["id"]]["review_note"] == "template glitch"
     missing = pw("review", "99999", "confirmed", "--db", db)

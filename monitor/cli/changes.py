@@ -9,8 +9,6 @@ from typing import get_args
 
 import click
 
-from monitor.change_list import list_events
-from monitor.changes import run_diff
 from monitor.cli.common import (
     common_options,
     console,
@@ -18,11 +16,10 @@ from monitor.cli.common import (
     make_context,
     parse_day,
     print_json,
-    table,
+    show_table,
 )
 from monitor.diff.model import Kind
-from storage.models import ChangeEventRecord
-from storage.reviews import record_review
+from monitor.schema import document
 
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -35,22 +32,45 @@ KINDS: tuple[str, ...] = get_args(Kind)
     is_flag=True,
     help="Diff all stored history again (after `reextract`); existing events are kept.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the new events as JSON.")
 def diff(
     config_path: str | None,
     db_url: str | None,
     sources_files: tuple[str, ...],
     only: tuple[str, ...],
     rebuild: bool,
+    as_json: bool,
 ) -> None:
     """Compare each new version with its source's last good version and store change events."""
+
+    from sqlalchemy import select
+
+    from monitor.change_list import event_dict
+    from monitor.changes import run_diff  # the extractors: only diff needs them
+    from storage.chunks import one_of
+    from storage.models import ChangeEventRecord, Source
+
     ctx = make_context(config_path, db_url, sources_files)
     db = ctx.database()
     with exclusive(ctx):
+        # Committed a batch of sources at a time; the events come back as small values.
         stats = run_diff(db, now=datetime.now(UTC), source_ids=list(only) or None, rebuild=rebuild)
-        rows = [(e.id, e.source_id, e.kind, e.drug, e.summary) for e in stats.events]
-        significant = sum(1 for e in stats.events if e.significant)
+    rows = [(e.id, e.source_id, e.kind, e.drug, e.summary) for e in stats.events]
+    significant = sum(1 for e in stats.events if e.significant)
+    if as_json:
+        with db.session() as session:
+            events = session.scalars(
+                select(ChangeEventRecord)
+                .where(one_of(ChangeEventRecord.id, [e.id for e in stats.events]))
+                .order_by(ChangeEventRecord.id)
+            ).all()
+            of_events = one_of(Source.id, [e.source_id for e in stats.events])
+            sources = {s.id: s for s in session.scalars(select(Source).where(of_events))}
+            found = [event_dict(session, e, sources[e.source_id]) for e in events]
+        print_json(document("events", found, versions=stats.versions, flip_backs=stats.flaps))
+        return
     if rows:
-        console.print(table("new events", ["id", "source", "kind", "drug", "summary"], rows))
+        show_table("new events", ["id", "source", "kind", "drug", "summary"], rows)
     console.print(
         f"{stats.versions} new version(s) in {stats.sources} source(s): "
         f"[bold]{significant} significant change(s)[/bold], "
@@ -84,13 +104,15 @@ def changes(
     as_json: bool,
 ) -> None:
     """List stored change events, newest first (coverage changes only unless --all or --kind)."""
+    from monitor.change_list import list_events
+
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
+    db = ctx.database(must_exist=True)
     start = parse_day(since, "--since")
     with db.session() as session:
         data = list_events(session, since=start, kinds=kinds, source_ids=only, show_all=show_all)
     if as_json:
-        print_json(data)
+        print_json(document("events", data))
         return
     if not data:
         console.print(
@@ -98,22 +120,21 @@ def changes(
             "or widen the filter (--all, --since)."
         )
         return
-    console.print(
-        table(
-            f"{len(data)} event(s)",
-            ["id", "detected", "source", "kind", "summary", "status"],
-            [
-                (
-                    d["id"],
-                    d["detected_at"][:10],
-                    d["source_id"],
-                    f"{d['kind']}\n{d['drug'] or ''}",
-                    d["summary"],
-                    d["review_status"],
-                )
-                for d in data
-            ],
-        )
+    show_table(
+        f"{len(data)} event(s)",
+        ["id", "detected", "source", "kind", "drug", "summary", "status"],
+        [
+            (
+                d["id"],
+                d["detected_at"][:10],
+                d["source_id"],
+                d["kind"],
+                d["drug"] or "",
+                d["summary"],
+                d["review_status"],
+            )
+            for d in data
+        ],
     )
 
 
@@ -135,8 +156,11 @@ def review(
     Dismissed events stay in the database as evidence but leave the reports, feed, digest
     and notifications. Every verdict is kept in the event's audit trail (reviewer: cli:LOGIN).
     """
+    from storage.models import ChangeEventRecord
+    from storage.reviews import record_review
+
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
+    db = ctx.database(must_exist=True)
     with db.session() as session:
         ev = session.get(ChangeEventRecord, event_id)
         if ev is None:

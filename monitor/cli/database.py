@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.cli.common import common_options, console, make_context, print_json, show_table
+from monitor.schema import document
 from storage.backup import BackupError, backup, restore
 from storage.db import Database, current_revision, upgrade
 from storage.integrity import check_database
@@ -44,21 +45,19 @@ def db_check(
     Exit status 0 when the history is whole, 1 when problems were found (listed).
     """
     ctx = make_context(config_path, db_url, sources_files)
-    database = ctx.database()
+    database = ctx.database(must_exist=True)
     try:
         with database.session() as session:
             problems = check_database(database.engine, session)
     finally:
         database.dispose()
     if as_json:
-        print_json([p.__dict__ for p in problems])
+        print_json(document("problems", [p.__dict__ for p in problems]))
     elif problems:
-        console.print(
-            table(
-                f"{len(problems)} problem(s)",
-                ["kind", "where", "detail"],
-                [(p.kind, p.where, p.detail) for p in problems],
-            )
+        show_table(
+            f"{len(problems)} problem(s)",
+            ["kind", "where", "detail"],
+            [(p.kind, p.where, p.detail) for p in problems],
         )
         console.print(
             "Damaged or missing bytes: restore from a backup (`policywatch db restore`); "
@@ -81,7 +80,7 @@ def db_backup(
     dump (restorable into PostgreSQL or SQLite).
     """
     ctx = make_context(config_path, db_url, sources_files)
-    database = ctx.database()
+    database = ctx.database(must_exist=True)
     try:
         kind = backup(database.engine, path)
     except (BackupError, OSError) as exc:

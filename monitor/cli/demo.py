@@ -9,7 +9,7 @@ import click
 from sqlalchemy import select
 
 from crawler.registry import load_sources
-from monitor.cli.common import console, make_context, table
+from monitor.cli.common import console, make_context, show_table
 from monitor.cycle import CycleResult, run_cycle
 from monitor.sites.demo import ROUNDS, serve_round, write_registry
 from monitor.sites.localsite import LocalSite
@@ -101,21 +101,19 @@ def _print_round(result: CycleResult) -> None:
             else "changes: none"
         )
         return
-    console.print(
-        table(
-            "change events",
-            ["source", "kind", "drug", "stance", "summary"],
-            [
-                (
-                    e["source_id"],
-                    e["kind"],
-                    e["drug"] or "",
-                    f"{e['stance_before'] or ''} → {e['stance_after'] or ''}",
-                    e["summary"],
-                )
-                for e in result.events
-            ],
-        )
+    show_table(
+        "change events",
+        ["source", "kind", "drug", "stance", "summary"],
+        [
+            (
+                e["source_id"],
+                e["kind"],
+                e["drug"] or "",
+                f"{e['stance_before'] or ''} → {e['stance_after'] or ''}",
+                e["summary"],
+            )
+            for e in result.events
+        ],
     )
 
 
@@ -123,12 +121,10 @@ def _print_archive(url: str) -> None:
     db = Database(url)
     with db.session() as session:
         snaps = session.scalars(select(Snapshot).order_by(Snapshot.source_id, Snapshot.id)).all()
-        console.print(
-            table(
-                "archived versions",
-                ["snapshot", "source", "sha256", "bytes"],
-                [(s.id, s.source_id, s.sha256[:12], f"{s.size:,}") for s in snaps],
-            )
+        show_table(
+            "archived versions",
+            ["snapshot", "source", "sha256", "bytes"],
+            [(s.id, s.source_id, s.sha256[:12], f"{s.size:,}") for s in snaps],
         )
         redlines = session.scalars(
             select(ChangeEventRecord).where(ChangeEventRecord.significant.is_(True))

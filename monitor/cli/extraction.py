@@ -19,7 +19,14 @@ from crawler.extract.context import Why
 from crawler.extract.model import Clause
 from crawler.fetchone import FetchRefused, fetch_limited
 from crawler.registry import check_url
-from monitor.cli.common import common_options, console, exclusive, make_context, print_json, table
+from monitor.cli.common import (
+    common_options,
+    console,
+    exclusive,
+    make_context,
+    print_json,
+    show_table,
+)
 from monitor.extraction_jobs import reextract as run_reextract
 
 _CTYPES = {
@@ -104,29 +111,25 @@ def extract(
         ("last reviewed", ext.last_reviewed),
         ("text blocks", len(ext.blocks)),
     ]
-    console.print(table(f"{target}", ["fact", "value"], facts))
+    show_table(f"{target}", ["fact", "value"], facts)
     if blocks:
-        console.print(
-            table(
-                "blocks",
-                ["#", "kind", "section", "text"],
-                [
-                    (i, b.kind, " > ".join(b.heading_path), b.text[:200])
-                    for i, b in enumerate(ext.blocks)
-                ],
-            )
+        show_table(
+            "blocks",
+            ["#", "kind", "section", "text"],
+            [
+                (i, b.kind, " > ".join(b.heading_path), b.text[:200])
+                for i, b in enumerate(ext.blocks)
+            ],
         )
     if ext.clauses and why is not None:
         console.print(f"[bold]{len(ext.clauses)} clause(s), explained[/bold]")
         for n, (clause, reason) in enumerate(zip(ext.clauses, why, strict=True), 1):
             _print_explained(n, clause, reason)
     elif ext.clauses:
-        console.print(
-            table(
-                f"{len(ext.clauses)} clause(s)",
-                ["drug", "stance", "type", "section", "text"],
-                [(c.drug, c.stance, c.type, c.section, c.text) for c in ext.clauses],
-            )
+        show_table(
+            f"{len(ext.clauses)} clause(s)",
+            ["drug", "stance", "type", "section", "text"],
+            [(c.drug, c.stance, c.type, c.section, c.text) for c in ext.clauses],
         )
     else:
         console.print(

@@ -10,7 +10,9 @@ import click
 from monitor.cli.common import common_options, console, make_context
 
 
-@click.command()
+@click.command(
+    short_help="Publish the public site for the blog: map, state and payer pages, changes, feed."
+)
 @common_options
 @click.option(
     "--out",
@@ -50,7 +52,7 @@ def publish(
     if target.exists() and not target.is_dir():
         _fail(f"{target} exists and is not a folder: pass --out with a folder path")
         return
-    db = ctx.database()
+    db = ctx.database(must_exist=True)
     try:
         with db.session() as session:
             result = publish_site(

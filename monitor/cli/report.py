@@ -60,7 +60,7 @@ def report(
         raise click.BadParameter("--until is before --since", param_hint="--until")
     settings = ctx.config.report
     now = datetime.now(UTC)
-    db = ctx.database()
+    db = ctx.database(must_exist=True)
     try:
         with db.session() as session:
             if write_all:

@@ -137,7 +137,9 @@ def test_a_bad_report_out_is_one_line(tmp_path: Path, out: str) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     target = out.format(file=blocker)
-    proc = pw("report", "--format", "html", "--out", target, "--db", f"sqlite:///{tmp_path}/r.db")
+    db = f"sqlite:///{tmp_path}/r.db"
+    assert pw("db", "upgrade", "--db", db).returncode == 0  # report reads an existing database
+    proc = pw("report", "--format", "html", "--out", target, "--db", db)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "cannot write the report" in proc.stderr

@@ -116,7 +116,7 @@ def test_db_check_finds_orphans_dangling_references_and_stuck_runs(
     conn.close()
     check = pw("db", "check", "--json", *common)
     assert check.returncode == 1
-    kinds = {p["kind"] for p in __import__("json").loads(check.stdout)}
+    kinds = {p["kind"] for p in __import__("json").loads(check.stdout)["problems"]}
     assert kinds == {"orphan_blob", "stuck_run", "dangling"}
 
 
