@@ -6,7 +6,9 @@ version to diff: a third a stricter policy (a criteria change), a third noise on
 maintenance page (an outage). The diff job then runs in a fresh interpreter, the way
 `policywatch run` runs it, and that interpreter's peak RSS and CPU seconds are printed.
 
-    python bench/stream.py [--sizes 1000 5000] [--pad 40] [--code DIR]
+    python bench/stream.py [--sizes 1000 5000] [--pad 40] [--unchanged] [--code DIR]
+
+``--unchanged``: no new versions at all (the diff job after an all-304 crawl).
 
 ``--code DIR`` runs the diff job with another checkout's code (e.g. an export of main, to
 compare before and after): ``git archive main | tar -x -C /tmp/main-src``.
@@ -67,7 +69,7 @@ def padded(pad: int) -> str:
     return SAMPLE_HTML.replace("</main>", f"<h2>Clinical evidence</h2>{evidence}</main>")
 
 
-def build(url: str, sources: int, pad: int) -> None:
+def build(url: str, sources: int, pad: int, unchanged: bool) -> None:
     base = padded(pad)
     stricter = base.replace("at least three (3) different", "at least four (4) different")
     noise = base.replace("February 10, 2026", "August 3, 2026")
@@ -76,6 +78,9 @@ def build(url: str, sources: int, pad: int) -> None:
         ids = add_sources(s, sources)
         add_versions(s, ids, [base])
         mark_all_diffed(s)
+        if unchanged:
+            db.dispose()
+            return
         third = sources // 3
         add_versions(s, ids[:third], [stricter], first_day=1)
         add_versions(s, ids[third : 2 * third], [noise], first_day=1)
@@ -98,14 +103,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--pad", type=int, default=40, help="evidence paragraphs per page")
+    parser.add_argument("--unchanged", action="store_true", help="no new versions to diff")
     parser.add_argument("--code", type=Path, default=ROOT, help="checkout whose diff job runs")
     args = parser.parse_args()
-    print(f"diff job of {args.code}, pages padded with {args.pad} paragraphs")
+    what = "no new versions" if args.unchanged else f"pages padded with {args.pad} paragraphs"
+    print(f"diff job of {args.code}, {what}")
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{tmp}/stream.sqlite"
             started = time.monotonic()
-            build(url, size, args.pad)
+            build(url, size, args.pad, args.unchanged)
             built = time.monotonic() - started
             r = run_child(url, args.code.resolve())
         print(
