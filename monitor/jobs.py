@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crawler.config import Config, load_config
-from crawler.registry import load_sources
+from crawler.registry import configured_sources
 
 log = logging.getLogger("policywatch.jobs")
 
@@ -31,7 +31,7 @@ def cycle_job(options: dict[str, Any]) -> dict[str, Any]:
     from monitor.locks import CycleBusy, exclusive
 
     cfg = config_from_options(options)
-    sources = load_sources(cfg.sources or None)
+    sources = configured_sources(cfg)
     try:
         with exclusive(cfg) as closed:
             if closed:
@@ -59,7 +59,7 @@ def discover_job(options: dict[str, Any]) -> dict[str, int]:
     from storage.db import Database
 
     cfg = config_from_options(options)
-    sources = load_sources(cfg.sources or None)
+    sources = configured_sources(cfg)
     run = run_discovery(cfg, sources, **options.get("crawl_overrides", {}))
     if run.new and cfg.notify.operators:
         db = Database(cfg.db_url)

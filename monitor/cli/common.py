@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crawler.config import Config, ConfigError, load_config
-from crawler.registry import PolicySource, RegistryError, load_sources, shipped_registry_files
+from crawler.registry import PolicySource, RegistryError, configured_sources
 from storage.db import Database
 from storage.redact import redact
 
@@ -30,9 +30,8 @@ class Context:
     source_files: list[str]
 
     def sources(self) -> list[PolicySource]:
-        base = self.source_files or [str(p) for p in shipped_registry_files()]
         try:
-            return load_sources([*base, *self.config.extra_sources])
+            return configured_sources(self.config)
         except RegistryError as exc:
             raise click.ClickException(
                 f"{exc}\nFix the entry, then check with: policywatch sources validate"
@@ -103,8 +102,9 @@ def make_context(
         raise click.ClickException(str(exc)) from None
     if db_url:
         cfg.database = db_url
-    files = list(sources_files) or list(cfg.sources)
-    return Context(config=cfg, source_files=files)
+    if sources_files:
+        cfg.sources = list(sources_files)
+    return Context(config=cfg, source_files=list(cfg.sources))
 
 
 def parse_day(value: str | None, option: str) -> datetime | None:

@@ -12,7 +12,12 @@ from typing import Any
 import click
 
 from crawler.checks import CheckResult
-from crawler.registry import US_STATES, RegistryError, load_sources, shipped_registry_files
+from crawler.registry import (
+    US_STATES,
+    RegistryError,
+    configured_source_files,
+    load_sources,
+)
 from crawler.runner import CrawlError
 from crawler.spiders.discover import is_discovery_source
 from monitor.cli.common import common_options, console, make_context, print_json, table
@@ -98,9 +103,12 @@ def list_sources(
 @sources.command("validate")
 @common_options
 def validate(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...]) -> None:
-    """Check the registry files: unknown keys, duplicate ids, bad URLs and enum values."""
+    """Check the registry files in use, extra_sources included.
+
+    Unknown keys, duplicate ids, bad URLs and enum values are errors naming the file and entry.
+    """
     ctx = make_context(config_path, db_url, sources_files)
-    files = ctx.source_files or [str(p) for p in shipped_registry_files()]
+    files = configured_source_files(ctx.config)
     try:
         srcs = load_sources(files)
     except RegistryError as exc:

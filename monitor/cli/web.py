@@ -49,7 +49,7 @@ def serve(
                 "[yellow]No users yet[/yellow]: create one with\n"
                 f"  policywatch users add NAME --role admin --password-stdin --db {db.display_url}"
             )
-    app = create_app(db, ctx.config, secret=secret_key(), registry=ctx.sources)
+    app = create_app(db, ctx.config, secret=secret_key())
     console.print(f"policywatch workspace on http://{host}:{port}/ (database {db.display_url})")
     try:
         uvicorn.run(
