@@ -37,19 +37,15 @@ class CycleResult:
 def write_reports(cfg: Config, *, now: datetime, since: datetime) -> dict[str, Path]:
     from monitor.reports import write_all_reports
 
-    db = Database(cfg.db_url)
-    try:
-        with db.session() as session:
-            return write_all_reports(
-                session,
-                cfg.report_dir,
-                since=since,
-                now=now,
-                archive_base_url=cfg.report.archive_base_url,
-                require_review=cfg.publish.require_review,
-            )
-    finally:
-        db.dispose()
+    with Database(cfg.db_url) as db, db.session() as session:
+        return write_all_reports(
+            session,
+            cfg.report_dir,
+            since=since,
+            now=now,
+            archive_base_url=cfg.report.archive_base_url,
+            require_review=cfg.publish.require_review,
+        )
 
 
 def publish(cfg: Config) -> Path | None:
@@ -58,17 +54,13 @@ def publish(cfg: Config) -> Path | None:
         return None
     from monitor.publish import publish_site
 
-    db = Database(cfg.db_url)
-    try:
-        with db.session() as session:
-            result = publish_site(
-                session,
-                Path(cfg.publish.out_dir),
-                cfg.publish.base_url,
-                require_review=cfg.publish.require_review,
-            )
-    finally:
-        db.dispose()
+    with Database(cfg.db_url) as db, db.session() as session:
+        result = publish_site(
+            session,
+            Path(cfg.publish.out_dir),
+            cfg.publish.base_url,
+            require_review=cfg.publish.require_review,
+        )
     return result.index
 
 
@@ -90,8 +82,7 @@ def run_cycle(
     else:
         summary = crawl_in_child(cfg, ids, progress=progress, **crawl_overrides)
     now = now or datetime.now(UTC)
-    db = Database(cfg.db_url)
-    try:
+    with Database(cfg.db_url) as db:
         with db.session() as session:
             stats = detect_changes(session, now=now, source_ids=ids)
             events = [
@@ -118,8 +109,6 @@ def run_cycle(
                 result.outputs["index.html"] = site_index
         with db.session() as session:
             result.notified = notify(session, cfg.notify, now=now)
-    finally:
-        db.dispose()
     return result
 
 
@@ -133,10 +122,6 @@ def digest(cfg: Config, *, now: datetime) -> dict[str, str]:
         message = Message(
             "analysts", f"policywatch weekly digest {year}-W{week:02d}", [text], [key]
         )
-        db = Database(cfg.db_url)
-        try:
-            with db.session() as session:
-                send_once(session, message, cfg.notify.analysts, now=now)
-        finally:
-            db.dispose()
+        with Database(cfg.db_url) as db, db.session() as session:
+            send_once(session, message, cfg.notify.analysts, now=now)
     return {name: str(path) for name, path in outputs.items()}

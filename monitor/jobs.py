@@ -62,14 +62,10 @@ def discover_job(options: dict[str, Any]) -> dict[str, int]:
     sources = configured_sources(cfg)
     run = run_discovery(cfg, sources, **options.get("crawl_overrides", {}))
     if run.new and cfg.notify.operators:
-        db = Database(cfg.db_url)
-        try:
-            with db.session() as session:
-                send_once(
-                    session, proposals_message(run.new), cfg.notify.operators, now=datetime.now(UTC)
-                )
-        finally:
-            db.dispose()
+        with Database(cfg.db_url) as db, db.session() as session:
+            send_once(
+                session, proposals_message(run.new), cfg.notify.operators, now=datetime.now(UTC)
+            )
     log.info("discovery: %d new proposal(s) from %d index page(s)", len(run.new), len(run.indexes))
     return {"new": len(run.new), "indexes": len(run.indexes)}
 

@@ -138,8 +138,7 @@ def review(
     and notifications. Every verdict is kept in the event's audit trail (reviewer: cli:LOGIN).
     """
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
-    with db.session() as session:
+    with ctx.database() as db, db.session() as session:
         ev = session.get(ChangeEventRecord, event_id)
         if ev is None:
             console.print(f"[red]no event {event_id}[/red]; `policywatch changes --all` lists them")
@@ -152,7 +151,6 @@ def review(
             note=note,
             now=datetime.now(UTC),
         )
-    db.dispose()
     console.print(f"event {event_id}: {status}" + (f" ({note})" if note else ""))
 
 

@@ -59,9 +59,8 @@ def report(
         raise click.BadParameter("--until is before --since", param_hint="--until")
     settings = ctx.config.report
     now = datetime.now(UTC)
-    db = ctx.database()
     try:
-        with db.session() as session:
+        with ctx.database() as db, db.session() as session:
             if write_all:
                 if end is not None:
                     raise click.UsageError("--all reports everything since --since; drop --until")
@@ -95,8 +94,6 @@ def report(
             f"cannot write the report to {where}: {exc.strerror or exc}. "
             "Give --out a writable path (--all: a directory; otherwise a file)."
         ) from None
-    finally:
-        db.dispose()
     console.print(str(paths[0]), highlight=False, soft_wrap=True)
     if len(paths) > 1:
         console.print(

@@ -243,16 +243,13 @@ def accept(
         target
         or (sources_files[0] if sources_files else extra[0] if extra else DEFAULT_USER_REGISTRY)
     )
-    db = ctx.database()
     try:
-        with db.session() as session:
+        with ctx.database() as db, db.session() as session:
             added = accept_proposal(
                 session, proposal, path, ctx.sources(), today=datetime.now(UTC).date()
             )
     except RegistryError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
     console.print(f"[green]accepted[/green] {added.id} -> {path}")
     if str(path) not in ctx.source_files and str(path) not in extra:
         console.print(

@@ -96,14 +96,11 @@ def users_add(
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         raise click.UsageError("no terminal to ask for a password: pass --password-stdin")
-    db = make_context(config_path, db_url, sources_files).database()
     try:
-        with db.session() as s:
+        with make_context(config_path, db_url, sources_files).database() as db, db.session() as s:
             add_user(s, name, role, password, now=datetime.now(UTC))
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
     console.print(f"added {name} ({role}); start the workspace with `policywatch serve`")
 
 
@@ -111,13 +108,11 @@ def users_add(
 @common_options
 def users_list(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...]) -> None:
     """List the accounts (never their secrets)."""
-    db = make_context(config_path, db_url, sources_files).database()
-    with db.session() as s:
+    with make_context(config_path, db_url, sources_files).database() as db, db.session() as s:
         rows = [
             (u.name, u.role, "yes" if u.api_token_hash else "no", as_utc(u.created_at))
             for u in list_users(s)
         ]
-    db.dispose()
     if not rows:
         console.print("No users. Add one: policywatch users add NAME --role admin --password-stdin")
         return
@@ -131,14 +126,11 @@ def users_remove(
     config_path: str | None, db_url: str | None, sources_files: tuple[str, ...], name: str
 ) -> None:
     """Remove user NAME: their sessions and API token stop working; their reviews stay."""
-    db = make_context(config_path, db_url, sources_files).database()
     try:
-        with db.session() as s:
+        with make_context(config_path, db_url, sources_files).database() as db, db.session() as s:
             remove_user(s, name)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
     console.print(f"removed {name}")
 
 
@@ -149,12 +141,9 @@ def users_token(
     config_path: str | None, db_url: str | None, sources_files: tuple[str, ...], name: str
 ) -> None:
     """Issue a new API token for NAME (printed once; the previous token stops working)."""
-    db = make_context(config_path, db_url, sources_files).database()
     try:
-        with db.session() as s:
+        with make_context(config_path, db_url, sources_files).database() as db, db.session() as s:
             token = issue_token(s, name)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
     click.echo(token)
