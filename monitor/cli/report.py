@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from monitor.cli.common import common_options, console, make_context, parse_day
-from monitor.reports import FORMATS, write_all_reports, write_report
+from monitor.reports import FILES, FORMATS, report_output, write_all_reports, write_report
 
 
 @click.command()
@@ -28,8 +28,7 @@ from monitor.reports import FORMATS, write_all_reports, write_report
     "--all",
     "write_all",
     is_flag=True,
-    help="Write every report into the --out directory (changes.html, matrix.html, matrix.csv, "
-    "digest.md, feed.atom, changes.json, archive/).",
+    help=f"Write every report into the --out directory ({', '.join(FILES)}, archive/).",
 )
 @click.option(
     "--out",
@@ -76,8 +75,7 @@ def report(
                 for name, path in written.items():
                     console.print(f"{name:>13}  {path}", highlight=False, soft_wrap=True)
                 return
-            default_name = {"matrix": "matrix.html", "csv": "matrix.csv"}.get(fmt, f"changes.{fmt}")
-            target = out or ctx.config.report_dir / default_name
+            target = out or ctx.config.report_dir / report_output(fmt).file
             paths = write_report(
                 session,
                 fmt,

@@ -5,6 +5,20 @@
 ties them together and exports the archived snapshots every report links to.
 """
 
-from monitor.reports.writer import FILES, FORMATS, write_all_reports, write_report
+from monitor.reports.writer import (
+    FILES,
+    FORMATS,
+    OUTPUTS,
+    report_output,
+    write_all_reports,
+    write_report,
+)
 
-__all__ = ["FILES", "FORMATS", "write_all_reports", "write_report"]
+__all__ = [
+    "FILES",
+    "FORMATS",
+    "OUTPUTS",
+    "report_output",
+    "write_all_reports",
+    "write_report",
+]

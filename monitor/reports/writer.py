@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -18,45 +20,82 @@ from monitor.reports.matrix import render_matrix_csv
 from monitor.reports.model import EventView, MatrixRow, Period, VersionRef
 from monitor.reports.queries import load_events, load_matrix
 
-# What `report --all` writes, in the order it lists them.
-FILES = (
-    "changes.html",
-    "matrix.html",
-    "matrix.csv",
-    "digest.md",
-    "feed.atom",
-    "changes.json",
+Nav = Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """What a renderer reads: the period's events or every source's current row, and links."""
+
+    events: Sequence[EventView]
+    rows: Sequence[MatrixRow]
+    period: Period
+    links: Links
+
+
+@dataclass(frozen=True)
+class ReportOutput:
+    """One report: its ``--format`` name, its file name, its link label, what it reads."""
+
+    format: str
+    file: str  # its name in a report folder (`report --all`, every cycle, the digest job)
+    label: str  # its link in the HTML reports' navigation
+    reads: Literal["events", "matrix"]  # the period's change events, or the current matrix
+    render: Callable[[ReportInput, Nav], str]  # nav: the links to the other files, if written
+
+
+# Every report, once, in the order `report --all` writes and lists them.
+OUTPUTS: tuple[ReportOutput, ...] = (
+    ReportOutput(
+        "html",
+        "changes.html",
+        "Changes",
+        "events",
+        lambda d, nav: render_changes_html(d.events, d.period, d.links, nav=nav),
+    ),
+    ReportOutput(
+        "matrix",
+        "matrix.html",
+        "Coverage matrix",
+        "matrix",
+        lambda d, nav: render_matrix_html(d.rows, d.period, d.links, nav=nav),
+    ),
+    ReportOutput(
+        "csv", "matrix.csv", "Matrix CSV", "matrix", lambda d, _: render_matrix_csv(d.rows, d.links)
+    ),
+    ReportOutput(
+        "md",
+        "digest.md",
+        "Digest",
+        "events",
+        lambda d, _: render_digest_md(d.events, d.period, d.links),
+    ),
+    ReportOutput(
+        "atom",
+        "feed.atom",
+        "Atom feed",
+        "events",
+        lambda d, _: render_atom(d.events, d.period, d.links),
+    ),
+    ReportOutput(
+        "json",
+        "changes.json",
+        "JSON",
+        "events",
+        lambda d, _: render_events_json(d.events, d.period, d.links),
+    ),
 )
-NAV = (
-    ("Changes", "changes.html"),
-    ("Coverage matrix", "matrix.html"),
-    ("Matrix CSV", "matrix.csv"),
-    ("Digest", "digest.md"),
-    ("Atom feed", "feed.atom"),
-    ("JSON", "changes.json"),
-)
-
-EventRenderer = Callable[[Sequence[EventView], Period, Links], str]
-MatrixRenderer = Callable[[Sequence[MatrixRow], Period, Links], str]
+BY_FORMAT = {o.format: o for o in OUTPUTS}
+FORMATS: tuple[str, ...] = tuple(BY_FORMAT)
+FILES: tuple[str, ...] = tuple(o.file for o in OUTPUTS)
+NAV: Nav = tuple((o.label, o.file) for o in OUTPUTS)
 
 
-def _matrix_csv(rows: Sequence[MatrixRow], period: Period, links: Links) -> str:
-    return render_matrix_csv(rows, links)
-
-
-# One renderer per --format: the event reports take the period's events, the matrix reports
-# take the current state of every source.
-EVENT_FORMATS: dict[str, EventRenderer] = {
-    "html": render_changes_html,
-    "md": render_digest_md,
-    "atom": render_atom,
-    "json": render_events_json,
-}
-MATRIX_FORMATS: dict[str, MatrixRenderer] = {
-    "matrix": render_matrix_html,
-    "csv": _matrix_csv,
-}
-FORMATS: tuple[str, ...] = (*EVENT_FORMATS, *MATRIX_FORMATS)
+def report_output(fmt: str) -> ReportOutput:
+    try:
+        return BY_FORMAT[fmt]
+    except KeyError:
+        raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}") from None
 
 
 def _refs(events: Iterable[EventView], rows: Iterable[MatrixRow]) -> list[VersionRef]:
@@ -82,11 +121,14 @@ def render_events_report(
     require_review: bool = True,
 ) -> tuple[str, list[VersionRef]]:
     """One event report (html, md, atom, json) as text, and the snapshots it cites."""
+    output = report_output(fmt)
+    if output.reads != "events":
+        raise ValueError(f"{fmt!r} is not a report of change events")
     links = Links.for_base_url(archive_base_url)
     stored = load_events(session, since=since, until=until)
     events = publishable(stored, require_review=require_review)
     period = Period(since, until, now, awaiting_review(stored) if require_review else 0)
-    return EVENT_FORMATS[fmt](events, period, links), _refs(events, [])
+    return output.render(ReportInput(events, [], period, links), ()), _refs(events, [])
 
 
 def write_report(
@@ -104,7 +146,7 @@ def write_report(
 
     With ``require_review`` (``[publish] require_review``), only confirmed coverage changes.
     """
-    if fmt in EVENT_FORMATS:
+    if report_output(fmt).reads == "events":
         text, refs = render_events_report(
             session,
             fmt,
@@ -114,13 +156,11 @@ def write_report(
             archive_base_url=archive_base_url,
             require_review=require_review,
         )
-    elif fmt in MATRIX_FORMATS:
+    else:
         period = Period(since=since, until=until, generated_at=now)
         rows = load_matrix(session)
-        links = Links.for_base_url(archive_base_url)
-        text, refs = MATRIX_FORMATS[fmt](rows, period, links), _refs([], rows)
-    else:
-        raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}")
+        data = ReportInput([], rows, period, Links.for_base_url(archive_base_url))
+        text, refs = report_output(fmt).render(data, ()), _refs([], rows)
     archive = export_snapshots(session, refs, out.parent / ARCHIVE_DIR)
     return [_write_text(out, text), *archive]
 
@@ -145,18 +185,10 @@ def write_all_reports(
     events = publishable(stored, require_review=require_review)
     waiting = awaiting_review(stored) if require_review else 0
     period = Period(since=since, until=None, generated_at=now, awaiting_review=waiting)
-    links = Links.for_base_url(archive_base_url)
     rows = load_matrix(session)
     archive_dir = out_dir / ARCHIVE_DIR
     export_snapshots(session, _refs(events, rows), archive_dir)
-    texts = {
-        "changes.html": render_changes_html(events, period, links, nav=NAV),
-        "matrix.html": render_matrix_html(rows, period, links, nav=NAV),
-        "matrix.csv": render_matrix_csv(rows, links),
-        "digest.md": render_digest_md(events, period, links),
-        "feed.atom": render_atom(events, period, links),
-        "changes.json": render_events_json(events, period, links),
-    }
-    written = {name: _write_text(out_dir / name, texts[name]) for name in FILES}
+    data = ReportInput(events, rows, period, Links.for_base_url(archive_base_url))
+    written = {o.file: _write_text(out_dir / o.file, o.render(data, NAV)) for o in OUTPUTS}
     written["archive"] = archive_dir
     return written
