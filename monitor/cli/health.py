@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from crawler.errors import HINTS
-from crawler.extract.model import GOOD_OUTCOMES, UNAVAILABLE_OUTCOMES
 from monitor.cli.common import common_options, console, make_context, print_json, table
 from monitor.source_health import source_problem
 from storage.models import Source
@@ -29,15 +27,17 @@ def health(
     db = ctx.database()
     with db.session() as session:
         rows = []
+        advice: dict[str, str] = {}
         for src in session.scalars(select(Source).order_by(Source.id)):
             problem = source_problem(src)
             if problem or show_all:
+                advice[src.id] = problem.advice if problem else ""
                 rows.append(
                     {
                         "source_id": src.id,
                         "payer": src.payer,
                         "state": src.state,
-                        "problem": problem or "ok",
+                        "problem": problem.summary if problem else "ok",
                         "consecutive_failures": src.consecutive_failures,
                         "last_error_kind": src.last_error_kind,
                         "last_error": src.last_error,
@@ -59,18 +59,14 @@ def health(
             f"{len(rows)} source(s)",
             ["source", "problem", "last checked", "last success", "what to do"],
             [
-                (r["source_id"], r["problem"], r["last_checked"], r["last_success"], _advice(r))
+                (
+                    r["source_id"],
+                    r["problem"],
+                    r["last_checked"],
+                    r["last_success"],
+                    advice[r["source_id"]],
+                )
                 for r in rows
             ],
         )
     )
-
-
-def _advice(row: dict[str, object]) -> str:
-    if row["consecutive_failures"] and row["last_error_kind"] not in UNAVAILABLE_OUTCOMES:
-        return f"{row['last_error']} — {HINTS.get(str(row['last_error_kind']), '')}"
-    if row["problem"] == "never crawled":
-        return "run `policywatch crawl --source ID`"
-    if row["health"] and row["health"] not in GOOD_OUTCOMES:
-        return f"{row['health_message'] or ''} — check the live page; the last good version is kept"
-    return ""
