@@ -31,7 +31,7 @@ def ensure_extraction(session: Session, snap: Snapshot, *, now: datetime) -> Ext
     found = stored_extraction(session, snap.id)
     if found is not None:
         return found
-    ext = extract(read_blob(session, snap.sha256), snap.content_type, snap.final_url)
+    ext = extract(read_blob(session, snap.sha256), snap.content_type)
     session.add(
         ExtractionRecord(
             snapshot_id=snap.id,

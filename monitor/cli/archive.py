@@ -28,8 +28,7 @@ def history(
 ) -> None:
     """List the stored versions of SOURCE_ID: time, sha256, size, final URL."""
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
-    with db.session() as session:
+    with ctx.database() as db, db.session() as session:
         src = session.get(Source, source_id)
         if src is None:
             raise click.ClickException(
@@ -91,8 +90,7 @@ def show(
 ) -> None:
     """Show one archived version: its metadata and what was extracted, or --raw bytes."""
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
-    with db.session() as session:
+    with ctx.database() as db, db.session() as session:
         snap = session.get(Snapshot, snapshot_id)
         if snap is None:
             raise click.ClickException(

@@ -44,8 +44,7 @@ def diff(
 ) -> None:
     """Compare each new version with its source's last good version and store change events."""
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
-    with exclusive(ctx), db.session() as session:
+    with ctx.database() as db, exclusive(ctx), db.session() as session:
         stats = detect_changes(
             session, now=datetime.now(UTC), source_ids=list(only) or None, rebuild=rebuild
         )
@@ -87,9 +86,8 @@ def changes(
 ) -> None:
     """List stored change events, newest first (coverage changes only unless --all or --kind)."""
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
     start = parse_day(since, "--since")
-    with db.session() as session:
+    with ctx.database() as db, db.session() as session:
         data = list_events(session, since=start, kinds=kinds, source_ids=only, show_all=show_all)
     if as_json:
         print_json(data)

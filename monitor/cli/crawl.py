@@ -64,8 +64,7 @@ def report(ctx: object, summary: CrawlSummary, *, per_source: bool, as_json: boo
     if as_json:
         data = dict(summary.__dict__)
         if per_source:
-            db = ctx.database()
-            with db.session() as session:
+            with ctx.database() as db, db.session() as session:
                 data["per_source"] = [
                     {
                         "source_id": f.source_id,
@@ -79,8 +78,7 @@ def report(ctx: object, summary: CrawlSummary, *, per_source: bool, as_json: boo
         print_json(data)
         return
     if per_source:
-        db = ctx.database()
-        with db.session() as session:
+        with ctx.database() as db, db.session() as session:
             rows = [
                 (
                     f.source_id,

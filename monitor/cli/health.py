@@ -24,8 +24,7 @@ def health(
 ) -> None:
     """Source health: failing fetches, quarantined versions, never-crawled sources."""
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
-    with db.session() as session:
+    with ctx.database() as db, db.session() as session:
         rows = []
         advice: dict[str, str] = {}
         for src in session.scalars(select(Source).order_by(Source.id)):
@@ -64,7 +63,7 @@ def health(
                     r["problem"],
                     r["last_checked"],
                     r["last_success"],
-                    advice[r["source_id"]],
+                    advice[str(r["source_id"])],
                 )
                 for r in rows
             ],

@@ -79,7 +79,7 @@ def extraction_of(session: Session, snap: Snapshot) -> Extraction:
     found = stored_extraction(session, snap.id)
     if found is not None:
         return found
-    return extract(read_blob(session, snap.sha256), snap.content_type, snap.final_url)
+    return extract(read_blob(session, snap.sha256), snap.content_type)
 
 
 def _norm(text: str) -> str:
