@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.config import NotifySettings
-from monitor.reports.model import UNPUBLISHED_STATUSES
 from monitor.source_health import source_problem
 from storage.models import ChangeEventRecord, Notification, Source
 from storage.redact import redact
+from storage.reviews import UNPUBLISHED_STATUSES
 
 log = logging.getLogger("policywatch.notify")
 

@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 
 from storage.models import ChangeEventRecord, Review
 
-VERDICTS = ("new", "confirmed", "dismissed")
+# Every review status a change event can have, once: what it means for publication.
+REVIEW_STATUSES: dict[str, str] = {
+    "new": "awaiting an analyst",
+    "confirmed": "an analyst confirmed it: published",
+    "dismissed": "an analyst dismissed it: kept as evidence, never published or announced",
+    "flapping": "set by the diff: the content flipped back within FLAP_WINDOW; never announced again",
+}
+VERDICTS = ("new", "confirmed", "dismissed")  # what an analyst may set
+UNPUBLISHED_STATUSES = frozenset({"dismissed", "flapping"})
 
 
 def record_review(

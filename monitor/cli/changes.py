@@ -22,7 +22,7 @@ from monitor.cli.common import (
 )
 from monitor.diff.model import Kind
 from storage.models import ChangeEventRecord
-from storage.reviews import record_review
+from storage.reviews import VERDICTS, record_review
 
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -120,7 +120,7 @@ def changes(
 @click.command()
 @common_options
 @click.argument("event_id", type=int)
-@click.argument("status", type=click.Choice(["new", "confirmed", "dismissed"]))
+@click.argument("status", type=click.Choice(VERDICTS))
 @click.option("--note", default=None, help="Why (kept with the event, e.g. for the blog editor).")
 def review(
     config_path: str | None,
