@@ -17,7 +17,7 @@ REVIEW_STATUSES: dict[str, str] = {
     "new": "awaiting an analyst",
     "confirmed": "an analyst confirmed it: published",
     "dismissed": "an analyst dismissed it: kept as evidence, never published or announced",
-    "flapping": "set by the diff: the content flipped back within FLAP_WINDOW; never announced again",
+    "flapping": "set by the diff: content that flipped back within 14 days; never announced again",
 }
 VERDICTS = ("new", "confirmed", "dismissed")  # what an analyst may set
 UNPUBLISHED_STATUSES = frozenset({"dismissed", "flapping"})
