@@ -11,7 +11,7 @@ from pathlib import Path
 
 from monitor.sites.demo import document
 from monitor.sites.localsite import LocalSite
-from tests.crawl.helpers import source, write_registry
+from tests.support.crawling import source, write_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ import tomli_w
 from crawler.config import ConfigError, load_config
 from monitor.cluster.dispatch import NOT_FETCHED, ClusterError, crawl_on_cluster
 from tests.cluster.harness import REDIS_URL, ROOT, Cluster
-from tests.conftest import REQUIRE_SERVICES
+from tests.support.databases import REQUIRE_SERVICES
 
 
 def _write(path: Path, data: dict[str, object]) -> Path:

@@ -20,10 +20,9 @@ from storage.blobs import put_blob, sha256_hex
 from storage.db import Database
 from storage.locks import database_lock
 from storage.models import Blob, CrawlRun, FetchAttempt, Snapshot
-from tests.crawl.helpers import source, write_registry
-from tests.extract_samples import SAMPLE_HTML
 from tests.faults.helpers import count, duplicate_runs, fast_config, pw, pw_cmd
-from tests.monitor.test_locks import redis_url  # noqa: F401  (fixture)
+from tests.support.crawling import source, write_registry
+from tests.support.samples import SAMPLE_HTML
 
 N_SOURCES = 40
 
@@ -158,7 +157,7 @@ def test_every_writing_command_takes_the_lock(
 
 
 def test_run_honours_the_redis_lock_url(
-    redis_url: str,  # noqa: F811
+    redis_url: str,
     site: LocalSite,
     tmp_path: Path,
     sqlite_url: str,

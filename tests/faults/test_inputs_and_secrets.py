@@ -11,11 +11,10 @@ from crawler.config import Config
 from crawler.registry import load_sources
 from monitor.notify import Message, deliver
 from storage.redact import install_log_redaction, redact
-from tests.crawl.helpers import source, write_registry
 from tests.discovery.fake_cms import FakeCmsApi
 from tests.faults.helpers import pw
-from tests.monitor.test_locks import redis_url  # noqa: F401  (fixture)
-from tests.monitor.webhook import Webhook
+from tests.support.crawling import source, write_registry
+from tests.support.webhook import Webhook
 
 SECRET = "hunter2"
 
@@ -66,7 +65,7 @@ def test_a_bad_notification_url_is_one_line_and_the_others_are_sent(
 
 
 def test_the_scheduler_never_logs_lock_url_secrets(
-    redis_url: str,  # noqa: F811
+    redis_url: str,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -99,7 +98,7 @@ def test_crawl_logs_and_stored_errors_carry_no_url_secrets(
 ) -> None:
     from storage.db import Database
     from storage.models import FetchAttempt
-    from tests.crawl.helpers import crawl
+    from tests.support.crawling import crawl
 
     fast_config.database = sqlite_url
     fast_config.crawl.log_file = str(tmp_path / "crawl.log")
@@ -148,7 +147,7 @@ def test_cms_api_paging_stops_at_the_page_limit(
     tmp_path: Path, fast_config: Config, sqlite_url: str
 ) -> None:
     from monitor.discovery import run_discovery
-    from tests.crawl.helpers import FAST
+    from tests.support.crawling import FAST
 
     fast_config.database = sqlite_url
     with FakeCmsApi(page_size=1) as api:

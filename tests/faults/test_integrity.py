@@ -18,10 +18,10 @@ from storage.backup import tables
 from storage.blobs import sha256_hex
 from storage.db import Database
 from storage.models import Blob, CrawlRun, ExtractionRecord, Snapshot
-from tests.conftest import PG_ADMIN_URL
-from tests.crawl.helpers import crawl, source, write_registry
-from tests.extract_samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
 from tests.faults.helpers import fast_config, pw
+from tests.support.crawling import crawl, source, write_registry
+from tests.support.databases import PG_ADMIN_URL
+from tests.support.samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
 
 
 def _history(site: LocalSite, tmp_path: Path, db_url: str) -> Path:

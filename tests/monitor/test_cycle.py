@@ -20,10 +20,10 @@ from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ChangeEventRecord
 from storage.reviews import record_review
-from tests.crawl.helpers import FAST, source, write_registry
-from tests.extract_samples import SAMPLE_HTML
 from tests.monitor.test_changes import MAINTENANCE, STRICTER
-from tests.monitor.webhook import Webhook
+from tests.support.crawling import FAST, source, write_registry
+from tests.support.samples import SAMPLE_HTML
+from tests.support.webhook import Webhook
 
 
 def _events(url: str) -> int:

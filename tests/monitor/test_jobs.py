@@ -17,8 +17,8 @@ from monitor.jobs import cycle_job
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import Snapshot
-from tests.crawl.helpers import FAST, source, write_registry
-from tests.extract_samples import SAMPLE_HTML
+from tests.support.crawling import FAST, source, write_registry
+from tests.support.samples import SAMPLE_HTML
 
 REPO = Path(__file__).resolve().parents[2]
 
