@@ -12,6 +12,7 @@ from pathlib import Path
 from monitor.sites.demo import document
 from monitor.sites.localsite import LocalSite
 from tests.support.crawling import source, write_registry
+from tests.support.waiting import LineReader
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -293,7 +294,6 @@ def test_evaluate_scores_a_labelled_corpus_through_the_real_path(tmp_path: Path)
 
 def test_schedule_lists_jobs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     import signal
-    import time
 
     db = f"sqlite:///{tmp_path / 'sched.sqlite'}"
     config = tmp_path / "policywatch.toml"
@@ -311,22 +311,13 @@ def test_schedule_lists_jobs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> Non
         cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    # Wait for the readiness line (printed once the signal handlers are installed), however
-    # slow the machine is, instead of guessing a sleep.
-    seen: list[str] = []
-    deadline = time.monotonic() + 180
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if "Scheduler running" in line:
-            break
-    assert any("Scheduler running" in s for s in seen), "".join(seen)
+    # The readiness line is printed once the signal handlers are installed.
+    output = LineReader(proc.stdout)
+    output.wait_for("Scheduler running")
     proc.send_signal(signal.SIGTERM)
-    rest, err = proc.communicate(timeout=60)
-    out = "".join(seen) + rest
+    proc.wait(timeout=60)
+    assert proc.stderr is not None
+    err, out = proc.stderr.read(), output.rest()
     assert proc.returncode == 0, err
     assert "Scheduler stopped" in out
     relisted = pw("schedule", "--list", "--config", str(config), "--db", db)

@@ -16,6 +16,7 @@ from crawler.config import ConfigError, load_config
 from monitor.cluster.dispatch import NOT_FETCHED, ClusterError, crawl_on_cluster
 from tests.cluster.harness import REDIS_URL, ROOT, Cluster
 from tests.support.databases import REQUIRE_SERVICES
+from tests.support.waiting import LineReader
 
 
 def _write(path: Path, data: dict[str, object]) -> Path:
@@ -74,10 +75,11 @@ def test_worker_without_redis_says_so_and_retries_until_stopped(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    time.sleep(15)  # long enough for two attempts (1 s, then 2 s apart) on a loaded machine
+    output = LineReader(proc.stdout)
+    output.wait_for("cannot reach Redis at", count=2)  # a first attempt, and one retry
     proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0
+    assert proc.wait(timeout=60) == 0
+    out = output.rest()
     attempts = [line for line in out.splitlines() if "cannot reach Redis at" in line]
     assert len(attempts) >= 2 and "retrying in" in attempts[0]
     assert "Traceback" not in out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -139,4 +138,3 @@ def test_scheduler_runs_two_cycles_and_one_change_results(
     ids = sorted(j.id for j in again.get_jobs())
     again.shutdown(wait=False)
     assert ids == sorted([CYCLE_JOB, DIGEST_JOB, DISCOVER_JOB])
-    time.sleep(0)  # nothing left running
