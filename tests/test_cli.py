@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from monitor.sites.demo import document
 from monitor.sites.localsite import LocalSite
@@ -31,24 +34,36 @@ def pw(
     )
 
 
-def test_help_lists_every_command() -> None:
-    out = pw("--help").stdout
-    for command in (
-        "demo",
-        "serve",
-        "users",
-        "crawl",
-        "diff",
-        "changes",
-        "extract",
-        "reextract",
-        "evaluate",
-        "history",
-        "show",
-        "sources",
-        "db",
-    ):
-        assert command in out
+COMMANDS = {
+    (): {
+        *("run", "schedule", "demo", "crawl", "diff", "changes", "report", "publish", "review"),
+        *("extract", "reextract", "evaluate", "history", "health", "show", "sources", "db"),
+        *("serve", "users", "worker", "cluster"),
+    },
+    ("sources",): {"list", "validate", "check", "discover", "accept"},
+    ("db",): {"upgrade", "check", "backup", "restore"},
+    ("users",): {"add", "list", "remove", "token"},
+    ("cluster",): {"status"},
+}
+
+
+def _listed_commands(help_text: str) -> set[str]:
+    """The names in the "Commands:" section of click's --help."""
+    section = help_text.split("Commands:", 1)[1]
+    return {line.split()[0] for line in section.splitlines() if line.startswith("  ")}
+
+
+@pytest.mark.parametrize("group", COMMANDS, ids=lambda g: " ".join(g) or "policywatch")
+def test_help_lists_exactly_the_commands(group: tuple[str, ...]) -> None:
+    result = pw(*group, "--help")
+    assert result.returncode == 0, result.stderr
+    assert _listed_commands(result.stdout) == COMMANDS[group]
+
+
+def test_the_readme_command_table_names_every_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `policywatch ([a-z-]+)", readme, flags=re.M))
+    assert documented == COMMANDS[()]
 
 
 def test_sources_validate_names_file_entry_and_key(tmp_path: Path) -> None:
