@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from monitor.cli import main
 from monitor.sites.demo import document
 from monitor.sites.localsite import LocalSite
 from tests.support.crawling import source, write_registry
@@ -55,9 +57,9 @@ def _listed_commands(help_text: str) -> set[str]:
 
 @pytest.mark.parametrize("group", COMMANDS, ids=lambda g: " ".join(g) or "policywatch")
 def test_help_lists_exactly_the_commands(group: tuple[str, ...]) -> None:
-    result = pw(*group, "--help")
-    assert result.returncode == 0, result.stderr
-    assert _listed_commands(result.stdout) == COMMANDS[group]
+    result = CliRunner().invoke(main, [*group, "--help"], terminal_width=100)
+    assert result.exit_code == 0, result.output
+    assert _listed_commands(result.output) == COMMANDS[group]
 
 
 def test_the_readme_command_table_names_every_command() -> None:
@@ -84,6 +86,7 @@ def test_shipped_registry_validates() -> None:
     assert "sources valid" in result.stdout
 
 
+@pytest.mark.e2e
 def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     body = document("round1", "evergreen-ketamine.html")
@@ -136,6 +139,7 @@ def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
     assert again.returncode == 0 and "1 snapshot" in again.stdout
 
 
+@pytest.mark.e2e
 def test_demo_shows_real_changes_and_stays_silent_on_noise(tmp_path: Path) -> None:
     result = pw("demo", "--dir", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
@@ -177,6 +181,7 @@ def _write_case(
     (case / "labels.json").write_text(json.dumps(labels))
 
 
+@pytest.mark.e2e
 def test_evaluate_scores_a_labelled_corpus_through_the_real_path(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     url = "https://health.example/policies/ketamine.html"
@@ -307,6 +312,7 @@ def test_evaluate_scores_a_labelled_corpus_through_the_real_path(tmp_path: Path)
     assert below.returncode == 1 and "below floor" in below.stdout
 
 
+@pytest.mark.e2e
 def test_schedule_lists_jobs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     import signal
 
@@ -349,6 +355,7 @@ def test_bad_cron_expression_is_a_clear_error(tmp_path: Path) -> None:
     assert "cycle" in result.stderr and "cron" in result.stderr
 
 
+@pytest.mark.e2e
 def test_health_lists_quarantined_and_failing_sources(tmp_path: Path) -> None:
     result = pw("demo", "--dir", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
@@ -361,6 +368,7 @@ def test_health_lists_quarantined_and_failing_sources(tmp_path: Path) -> None:
     assert len(everything) == 5
 
 
+@pytest.mark.e2e
 def test_review_records_the_verdict_and_note(tmp_path: Path) -> None:
     assert pw("demo", "--dir", str(tmp_path / "demo")).returncode == 0
     db = f"sqlite:///{tmp_path / 'demo' / 'demo.sqlite'}"

@@ -52,6 +52,7 @@ def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.e2e
 def test_commands_without_a_queue_say_what_to_set(tmp_path: Path) -> None:
     config = _write(tmp_path / "c.toml", {"database": f"sqlite:///{tmp_path / 'x.sqlite'}"})
     for args in (["worker"], ["cluster", "status"]):
@@ -61,6 +62,7 @@ def test_commands_without_a_queue_say_what_to_set(tmp_path: Path) -> None:
         assert "Traceback" not in out.stderr
 
 
+@pytest.mark.e2e
 def test_worker_without_redis_says_so_and_retries_until_stopped(
     tmp_path: Path, pg_server: str
 ) -> None:
@@ -97,6 +99,7 @@ def live_redis() -> None:
         pytest.skip(f"Redis not available: {exc}")
 
 
+@pytest.mark.e2e
 def test_sources_no_worker_took_are_reported_not_fetched(
     tmp_path: Path, pg_server: str, live_redis: None
 ) -> None:

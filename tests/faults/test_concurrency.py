@@ -49,6 +49,7 @@ def test_put_blob_twice_is_one_row(db_url: str) -> None:
     db.dispose()
 
 
+@pytest.mark.e2e
 def test_two_crawls_at_once_store_each_version_once(
     site: LocalSite, tmp_path: Path, db_url: str
 ) -> None:
@@ -76,6 +77,7 @@ def test_two_crawls_at_once_store_each_version_once(
     db.dispose()
 
 
+@pytest.mark.e2e
 def test_overlapping_writers_without_the_lock_still_store_once(
     site: LocalSite, tmp_path: Path, db_url: str
 ) -> None:
@@ -138,6 +140,7 @@ def test_the_lock_refuses_a_second_holder_and_closes_stale_runs(db_url: str) -> 
     db.dispose()
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", ["run", "crawl", "diff", "reextract"])
 def test_every_writing_command_takes_the_lock(
     command: str, site: LocalSite, tmp_path: Path, sqlite_url: str
@@ -156,6 +159,7 @@ def test_every_writing_command_takes_the_lock(
     db.dispose()
 
 
+@pytest.mark.e2e
 def test_run_honours_the_redis_lock_url(
     redis_url: str,
     site: LocalSite,

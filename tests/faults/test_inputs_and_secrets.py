@@ -40,6 +40,7 @@ def test_redact(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", [("history", "x"), ("crawl",), ("db", "check"), ("run",)])
 def test_a_bad_db_url_is_one_line_without_its_password(command: tuple[str, ...]) -> None:
     url = f"postgresql+psycopg://policy:{SECRET}@127.0.0.1:1/pw"
@@ -113,6 +114,7 @@ def test_crawl_logs_and_stored_errors_carry_no_url_secrets(
     db.dispose()
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("kind", ["directory", "latin-1"])
 @pytest.mark.parametrize("option", ["--config", "--sources"])
 def test_unreadable_config_and_registry_files_are_one_line(
@@ -131,6 +133,7 @@ def test_unreadable_config_and_registry_files_are_one_line(
     assert str(target) in proc.stderr
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("out", ["/proc/no-such-dir/changes.html", "{file}/changes.html"])
 def test_a_bad_report_out_is_one_line(tmp_path: Path, out: str) -> None:
     blocker = tmp_path / "a-file"

@@ -81,6 +81,7 @@ def test_an_id_in_both_the_registry_and_an_extra_file_names_both_files(tmp_path:
         configured_sources(cfg)
 
 
+@pytest.mark.e2e  # a whole `scrapy crawl` process
 def test_scrapy_crawl_policies_run_directly_takes_the_extra_sources_too(
     site: LocalSite, tmp_path: Path
 ) -> None:
