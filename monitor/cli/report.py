@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from monitor.cli.common import common_options, console, make_context, parse_day
-from monitor.reports import FILES, FORMATS, report_output, write_all_reports, write_report
+from monitor.reports import FORMATS, report_output, write_all_reports, write_report
 
 
 @click.command()
@@ -28,7 +28,9 @@ from monitor.reports import FILES, FORMATS, report_output, write_all_reports, wr
     "--all",
     "write_all",
     is_flag=True,
-    help=f"Write every report into the --out directory ({', '.join(FILES)}, archive/).",
+    help="Write every report into the --out directory (changes.html with one page per ISO week, "
+    "matrix.html, matrix.csv, digest.md, feed.atom, changes.json, archive/); only reports whose "
+    "data changed are written again.",
 )
 @click.option(
     "--out",
@@ -71,6 +73,7 @@ def report(
                     now=now,
                     archive_base_url=settings.archive_base_url,
                     require_review=ctx.config.publish.require_review,
+                    feed_size=settings.feed_size,
                 )
                 for name, path in written.items():
                     console.print(f"{name:>13}  {path}", highlight=False, soft_wrap=True)
@@ -85,6 +88,7 @@ def report(
                 now=now,
                 archive_base_url=settings.archive_base_url,
                 require_review=ctx.config.publish.require_review,
+                feed_size=settings.feed_size,
             )
     except OSError as exc:
         where = exc.filename or out or ctx.config.report_dir

@@ -105,14 +105,17 @@ def list_sources(
 def validate(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...]) -> None:
     """Check the registry files in use, extra_sources included.
 
-    Unknown keys, duplicate ids, bad URLs and enum values are errors naming the file and entry.
+    Unknown keys, duplicate ids, bad URLs, enum values and dates: every error of every file is
+    listed, as FILE:LINE: entry: message.
     """
     ctx = make_context(config_path, db_url, sources_files)
     files = configured_source_files(ctx.config)
     try:
         srcs = load_sources(files)
     except RegistryError as exc:
-        raise click.ClickException(str(exc)) from None
+        many = "\n" in str(exc)  # one problem is one line, which says what to do already
+        hint = "\nFix each line above, then run `policywatch sources validate` again."
+        raise click.ClickException(f"{exc}{hint if many else ''}") from None
     per_file = Counter(s.origin for s in srcs)
     for name, count in sorted(per_file.items()):
         console.print(f"[green]ok[/green] {name}: {count} sources")

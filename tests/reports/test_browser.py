@@ -11,7 +11,7 @@ import lxml.html
 import pytest
 
 from storage.db import Database
-from tests.reports.helpers import write_all
+from tests.reports.helpers import week_pages, write_all
 from tests.support.hostile import add_hostile
 
 REQUIRE_SERVICES = os.environ.get("POLICYWATCH_REQUIRE_SERVICES") == "1"
@@ -48,7 +48,8 @@ def _run(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def report(db: Database, tmp_path: Path) -> Path:
     add_hostile(db)
-    return write_all(db, tmp_path / "out")["changes.html"]
+    (week,) = week_pages(write_all(db, tmp_path / "out")["changes.html"])
+    return week
 
 
 def test_chromium_renders_redlines_and_stances_and_runs_no_crawled_script(
