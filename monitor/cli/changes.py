@@ -20,6 +20,7 @@ from monitor.cli.common import (
 )
 from monitor.diff.model import Kind
 from monitor.schema import document
+from storage.statuses import VERDICTS
 
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -50,8 +51,7 @@ def diff(
     from storage.models import Source
 
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
-    with exclusive(ctx), db.session() as session:
+    with ctx.database() as db, exclusive(ctx), db.session() as session:
         stats = detect_changes(
             session, now=datetime.now(UTC), source_ids=list(only) or None, rebuild=rebuild
         )
@@ -101,9 +101,8 @@ def changes(
     from monitor.change_list import list_events
 
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database(must_exist=True)
     start = parse_day(since, "--since")
-    with db.session() as session:
+    with ctx.database(must_exist=True) as db, db.session() as session:
         data = list_events(session, since=start, kinds=kinds, source_ids=only, show_all=show_all)
     if as_json:
         print_json(document("events", data))
@@ -135,7 +134,7 @@ def changes(
 @click.command()
 @common_options
 @click.argument("event_id", type=int)
-@click.argument("status", type=click.Choice(["new", "confirmed", "dismissed"]))
+@click.argument("status", type=click.Choice(VERDICTS))
 @click.option("--note", default=None, help="Why (kept with the event, e.g. for the blog editor).")
 def review(
     config_path: str | None,
@@ -154,8 +153,7 @@ def review(
     from storage.reviews import record_review
 
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database(must_exist=True)
-    with db.session() as session:
+    with ctx.database(must_exist=True) as db, db.session() as session:
         ev = session.get(ChangeEventRecord, event_id)
         if ev is None:
             console.print(f"[red]no event {event_id}[/red]; `policywatch changes --all` lists them")
@@ -168,7 +166,6 @@ def review(
             note=note,
             now=datetime.now(UTC),
         )
-    db.dispose()
     console.print(f"event {event_id}: {status}" + (f" ({note})" if note else ""))
 
 
