@@ -1,10 +1,12 @@
 """CPU seconds and peak memory of one child process and everything it starts.
 
-``os.wait4`` gives the child's own rusage plus that of the descendants it reaped (a crawl child,
-a process pool), so CPU is counted whatever the program under test does internally, and the
-benchmark's own work (page server, polling) is never counted. ``ru_maxrss`` is the largest
-single process; a poller also sums the RSS of the whole process tree from /proc, which is what
-the machine must hold when work is spread over several processes.
+The command runs under a small reaper (``python bench/measure.py CMD...``, a Linux child
+subreaper): every descendant, even one its parent never waits for (a pool's fork server), ends
+up reaped by it, so ``os.wait4`` on the reaper gives the CPU of the whole tree whatever the
+program under test does internally, and the benchmark's own work (page server, polling) is
+never counted. ``ru_maxrss`` is the largest single process; a poller also sums the RSS of the
+whole process tree from /proc, which is what the machine must hold when work is spread over
+several processes.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ def run(cmd: list[str], *, cwd: str | Path | None = None, poll: float = 0.05) ->
     """Run ``cmd`` to completion; its CPU, wall time and peak memory."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        cmd,
+        [sys.executable, str(Path(__file__).resolve()), *cmd],
         cwd=cwd,
         env=env(),
         stdout=subprocess.PIPE,
@@ -119,3 +121,29 @@ def run(cmd: list[str], *, cwd: str | Path | None = None, poll: float = 0.05) ->
         stdout="".join(out),
         stderr="".join(err),
     )
+
+
+def reap(cmd: list[str], linger: float = 30.0) -> int:
+    """Run ``cmd``, then reap every descendant left behind; exit with ``cmd``'s status."""
+    import ctypes
+    import signal
+
+    pr_set_child_subreaper = 36
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+    child = subprocess.Popen(cmd)
+    code = child.wait()
+    deadline = time.monotonic() + linger
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return code
+        if pid == 0:
+            if time.monotonic() > deadline:  # a descendant that does not end: ours to stop
+                for orphan in _children().get(os.getpid(), []):
+                    os.kill(orphan, signal.SIGKILL)
+            time.sleep(0.05)
+
+
+if __name__ == "__main__":
+    sys.exit(reap(sys.argv[1:]))

@@ -407,7 +407,8 @@ def main() -> None:
         for label, cmd in runs.items():
             usage = measure.run(cmd, cwd=tmp)
             results[label] = usage
-            note = " ".join(usage.stdout.split())[:70]
+            lines = usage.stdout.strip().splitlines() or [""]
+            note = next((x for x in lines if "version" in x or "archived" in x), lines[-1])[:70]
             if usage.returncode != 0:
                 note = f"exit {usage.returncode}: {(usage.stderr.strip().splitlines() or [''])[-1]}"
             print(
