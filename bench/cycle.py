@@ -321,19 +321,30 @@ def report(results: dict[int, dict[str, Any]]) -> None:
     for who in ("policywatch", "naive"):
         print(f"{who:22} {slope(who + ' first'):9.2f} {slope(who + ' unchanged'):10.2f}")
     print(f"{'bare scrapy (full)':22} {slope('bare scrapy'):9.2f}")
-    first = slope("policywatch first") / max(slope("naive first"), 1e-9)
-    unchanged_naive = slope("policywatch unchanged") / max(slope("naive unchanged"), 1e-9)
-    unchanged_bare = slope("policywatch unchanged") / max(slope("bare scrapy"), 1e-9)
-    print(f"first cycle      policywatch / naive        {first:6.1f}x  (target <= 5x)")
-    print(f"unchanged cycle  policywatch / naive        {unchanged_naive:6.1f}x")
-    print(f"unchanged cycle  policywatch / bare scrapy  {unchanged_bare:6.1f}x  (target <= 1x)")
+
+    def ratio(a: str, b: str) -> str:
+        # Too few sources make a slope noise; say so rather than print a silly ratio.
+        return f"{slope(a) / slope(b):6.1f}x" if slope(b) > 0.05 else "   n/a (sizes too close)"
+
+    for what, a, b, target in (
+        ("first cycle      policywatch / naive", "policywatch first", "naive first", "<= 5x"),
+        ("unchanged cycle  policywatch / naive", "policywatch unchanged", "naive unchanged", ""),
+        (
+            "unchanged cycle  policywatch / bare scrapy",
+            "policywatch unchanged",
+            "bare scrapy",
+            "<= 1x",
+        ),
+    ):
+        print(f"{what:44} {ratio(a, b)}" + (f"  (target {target})" if target else ""))
     print("\npeak RSS (MiB): largest process / whole process tree")
     for label in ("policywatch first", "policywatch unchanged", "naive first", "bare scrapy"):
-        a, b = results[small][label][0], results[large][label][0]
+        lo, hi = results[small][label][0], results[large][label][0]
         print(
-            f"{label:22} {small:>5}: {a.max_rss_mib:5.0f} / {a.tree_rss_mib:5.0f}   "
-            f"{large:>5}: {b.max_rss_mib:5.0f} / {b.tree_rss_mib:5.0f}   "
-            f"ratio {b.max_rss_mib / a.max_rss_mib:4.2f} / {b.tree_rss_mib / a.tree_rss_mib:4.2f}"
+            f"{label:22} {small:>5}: {lo.max_rss_mib:5.0f} / {lo.tree_rss_mib:5.0f}   "
+            f"{large:>5}: {hi.max_rss_mib:5.0f} / {hi.tree_rss_mib:5.0f}   "
+            f"ratio {hi.max_rss_mib / lo.max_rss_mib:4.2f} / "
+            f"{hi.tree_rss_mib / lo.tree_rss_mib:4.2f}"
             + ("  (target <= 1.3)" if label == "policywatch first" else "")
         )
 

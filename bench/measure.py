@@ -50,8 +50,9 @@ def _children() -> dict[int, list[int]]:
 
 
 def _tree_rss(root: int) -> int:
+    """Summed RSS of ``root``'s descendants (the reaper itself is not the program measured)."""
     tree = _children()
-    total, todo = 0, [root]
+    total, todo = 0, list(tree.get(root, []))
     while todo:
         pid = todo.pop()
         todo += tree.get(pid, [])
