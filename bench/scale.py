@@ -19,8 +19,8 @@ Prints the database file size (and per table, where SQLite has dbstat). Figures 
 targets of issue 10 are printed beside them. The default size needs the compact extraction
 record of issue 10: on the landed build 10,000 x 10 is a database of about 20 GB.
 
-To adapt to a changed storage model, edit ``extraction_rows``: it is the only place that knows
-how an extraction is stored.
+``extraction_rows`` is the only place that knows how an extraction is stored: it uses the
+crawl's own function for the columns where the build has one.
 """
 
 from __future__ import annotations
@@ -86,12 +86,23 @@ class Template:
 
 
 def extraction_rows(ext: Extraction) -> dict[str, Any]:
-    """ExtractionRecord's columns for ``ext`` (minus snapshot id and time): the storage format."""
-    return {
-        "extractor_version": EXTRACTOR_VERSION,
-        "outcome": ext.outcome,
-        "data": ext.to_dict(),
-    }
+    """ExtractionRecord's columns for ``ext`` (minus snapshot id and time), as the crawl stores it.
+
+    The crawl's own function when there is one (the compact record of issue 10:
+    ``crawler.pipelines.store.extraction_fields``, ``crawler.extract.record.record_columns``);
+    otherwise the landed format, the full JSON document.
+    """
+    from crawler.pipelines import store
+
+    columns: Any = getattr(store, "extraction_fields", None)
+    if columns is None:
+        try:
+            from crawler.extract.record import record_columns  # type: ignore[import-not-found]
+        except ModuleNotFoundError:
+            record_columns = None
+        columns = record_columns
+    fields = columns(ext) if columns else {"outcome": ext.outcome, "data": ext.to_dict()}
+    return {"extractor_version": EXTRACTOR_VERSION, **fields}
 
 
 def templates() -> dict[tuple[int, int], Template]:
@@ -373,7 +384,8 @@ def main() -> None:
         )
         print(f"database {size / 2**20:,.0f} MiB (target < 3 GiB at 10,000 x 10)")
         for name, nbytes in table_sizes(path)[:6]:
-            print(f"  {name:22} {nbytes / 2**20:10,.0f} MiB")
+            per = nbytes / counts["snapshots"] / 1024
+            print(f"  {name:22} {nbytes / 2**20:10,.0f} MiB {per:8.1f} KiB per version")
 
         pw = measure.policywatch()
         out = tmp / "reports"
