@@ -14,12 +14,13 @@ ETag / Last-Modified and 304 answers). For each size N the same pages are then f
   delay, AutoThrottle) that fetches the full pages and does nothing with them.
 
 Each is measured as a child process: CPU seconds (user + system, its descendants included) and
-peak RSS (largest process, and the sampled sum over its process tree). Fixed costs (interpreter
-start, imports, migrations) cancel out in the marginal CPU per source, the slope between the two
-sizes. Each run is repeated (``--repeat``, on fresh databases) and the least CPU is kept, the
-one least disturbed by the rest of a busy machine. Figures only; the targets of issue 10 are
-printed beside them. ``--delay`` defaults to 0.25 s rather than policywatch's 1 s so a run takes
-minutes; CPU, not wall time, is the figure. Needs the ``bench`` extra (aiohttp, reportlab).
+peak memory (RSS of the largest process, and the sampled PSS sum over its process tree). Fixed
+costs (interpreter start, imports, migrations) cancel out in the marginal CPU per source, the
+slope between the two sizes. Each run is repeated (``--repeat``, on fresh databases) and the
+least CPU is kept, the one least disturbed by the rest of a busy machine. Figures only; the
+targets of issue 10 are printed beside them. ``--delay`` defaults to 0.25 s rather than
+policywatch's 1 s so a run takes minutes; CPU, not wall time, is the figure. Needs the
+``bench`` extra (aiohttp, reportlab).
 """
 
 from __future__ import annotations
@@ -353,7 +354,7 @@ def report(results: dict[int, dict[str, Any]]) -> None:
         ),
     ):
         print(f"{what:44} {ratio(a, b)}" + (f"  (target {target})" if target else ""))
-    print("\npeak RSS (MiB): largest process / whole process tree")
+    print("\npeak memory (MiB): RSS of the largest process / PSS of the whole process tree")
     for label in ("policywatch first", "policywatch unchanged", "naive first", "bare scrapy"):
         _, lo_max, lo_tree = results[small][label]
         _, hi_max, hi_tree = results[large][label]
@@ -398,7 +399,7 @@ def main() -> None:
         f"{args.concurrency}, {multiprocessing.cpu_count()} CPU(s)"
     )
     print(
-        f"{'size':>6}  {'run':22} {'CPU s':>8} {'wall s':>8} {'maxRSS':>8} {'treeRSS':>8}  result"
+        f"{'size':>6}  {'run':22} {'CPU s':>8} {'wall s':>8} {'maxRSS':>8} {'treePSS':>8}  result"
     )
     try:
         with contextlib.ExitStack() as stack:

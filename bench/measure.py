@@ -4,9 +4,10 @@ The command runs under a small reaper (``python bench/measure.py CMD...``, a Lin
 subreaper): every descendant, even one its parent never waits for (a pool's fork server), ends
 up reaped by it, so ``os.wait4`` on the reaper gives the CPU of the whole tree whatever the
 program under test does internally, and the benchmark's own work (page server, polling) is
-never counted. ``ru_maxrss`` is the largest single process; a poller also sums the RSS of the
-whole process tree from /proc, which is what the machine must hold when work is spread over
-several processes.
+never counted. ``ru_maxrss`` is the largest single process; a poller also sums the
+proportional set size (PSS: pages shared by forked workers counted once) of the whole process
+tree from /proc, which is what the machine must hold when work is spread over several
+processes.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Usage:
     cpu: float  # user + system seconds of the child and its reaped descendants
     wall: float
     max_rss_mib: float  # largest single process (ru_maxrss)
-    tree_rss_mib: float  # peak of the summed RSS of the process tree (sampled)
+    tree_rss_mib: float  # peak of the summed PSS of the process tree (sampled)
     returncode: int
     stdout: str
     stderr: str
@@ -49,18 +50,30 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
+def _memory(pid: int) -> int:
+    """Proportional set size in bytes: pages shared with forked siblings count once overall."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+    except OSError:
+        return 0
+
+
 def _tree_rss(root: int) -> int:
-    """Summed RSS of ``root``'s descendants (the reaper itself is not the program measured)."""
+    """Summed PSS of ``root``'s descendants (the reaper itself is not the program measured)."""
     tree = _children()
     total, todo = 0, list(tree.get(root, []))
     while todo:
         pid = todo.pop()
         todo += tree.get(pid, [])
-        try:
-            with open(f"/proc/{pid}/statm") as fh:
-                total += int(fh.read().split()[1]) * _PAGE
-        except OSError:
-            continue
+        total += _memory(pid)
     return total
 
 
@@ -117,7 +130,7 @@ def run(cmd: list[str], *, cwd: str | Path | None = None, poll: float = 0.05) ->
         cpu=usage.ru_utime + usage.ru_stime,
         wall=wall,
         max_rss_mib=usage.ru_maxrss / 1024,
-        tree_rss_mib=max(peak, usage.ru_maxrss * 1024) / 2**20,
+        tree_rss_mib=peak / 2**20,
         returncode=proc.returncode,
         stdout="".join(out),
         stderr="".join(err),

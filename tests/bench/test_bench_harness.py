@@ -58,7 +58,7 @@ def test_cpu_of_a_pool_nobody_waits_for_is_counted(tmp_path: Path) -> None:
     alone = measure.run([sys.executable, "-c", "print(sum(range(6_000_000)))"])
     # Four times the work of one burn ran in the workers; their CPU is in the figure.
     assert usage.cpu > alone.cpu * 2
-    assert usage.tree_rss_mib >= usage.max_rss_mib > 0
+    assert usage.max_rss_mib > 0 and usage.tree_rss_mib > 0
 
 
 @pytest.mark.parametrize("code", [0, 3])
