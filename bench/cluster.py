@@ -37,17 +37,14 @@ def one_run(workers: int, args: argparse.Namespace) -> tuple[float, int]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
     try:
-        with (
-            tempfile.TemporaryDirectory() as tmp,
-            Cluster(
-                Path(tmp),
-                url,
-                sources=args.sources,
-                hosts=args.hosts,
-                batch_size=args.batch,
-                page_delay=args.latency,
-            ) as cl,
-        ):
+        with tempfile.TemporaryDirectory() as tmp, Cluster(
+            Path(tmp),
+            url,
+            sources=args.sources,
+            hosts=args.hosts,
+            batch_size=args.batch,
+            page_delay=args.latency,
+        ) as cl:
             cfg = cl.config()
             ids = prepare(cfg, cl.sources())  # migrations and registry, before the clock
             for _ in range(workers):
