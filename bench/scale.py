@@ -1,23 +1,24 @@
 """A big history on SQLite: database size, diff job and report times, peak memory.
 
-    python bench/scale.py [--sources 10000] [--versions 10] [--keep DIR]
+    python bench/scale.py [--sources 10000] [--versions 10] [--cycles 7] [--keep DIR]
 
 Builds a SQLite database of N sources x V versions through the storage layer's models:
 sources (commercial, Medicaid and Medicare Advantage plans across payers and states), crawl
-runs, fetch records, snapshots with their compressed raw bodies (each version its own bytes),
-and extractions. The extractions are real: the extractor runs once on each template policy
-(bench/policy_pages.py: HTML of 50-300 KB and a PDF) in three variants (base, criteria change,
-stance change) and the results are reused. About a quarter of the sources change once in their
-history, 5% at the newest version. Change events of the history are what the real diff job
-finds for the same transitions (run once on a scratch database), marked confirmed as analysts
-would have; every source's newest version is left for the diff job measured here.
+runs and fetch records (a version a week, a cycle a day: the other days answer 304),
+snapshots with their compressed raw bodies (each version its own bytes) and extractions. The
+extractions are real: the extractor runs once on each template policy (bench/policy_pages.py:
+HTML of 50-300 KB and a PDF) in three variants (base, criteria change, stance change) and the
+results are reused. A quarter of the sources change once somewhere in their history, 5% more
+at the newest version. Change events of the history are what the real diff job finds for the
+same transitions (run once on a scratch database), marked confirmed as analysts would have;
+every source's newest version is left for the diff job measured here.
 
 Then measures, each as a child process (CPU and wall seconds, peak RSS):
 ``policywatch diff`` over the newest versions, ``policywatch report --format matrix``,
 ``--format html`` (the change report) and ``report --all``, next to the CLI's start-up cost.
 Prints the database file size (and per table, where SQLite has dbstat). Figures only; the
 targets of issue 10 are printed beside them. The default size needs the compact extraction
-record of issue 10: on the landed build 10,000 x 10 is a database of about 20 GB.
+record of issue 10: on the landed build 10,000 x 10 is a database of about 24 GB.
 
 ``extraction_rows`` is the only place that knows how an extraction is stored: it uses the
 crawl's own function for the columns where the build has one.
@@ -208,6 +209,7 @@ def build(
     versions: int,
     events: dict[Any, list[Any]] | None = None,
     transitions: bool = False,
+    cycles: int = 1,
     now: datetime | None = None,
 ) -> dict[str, int]:
     """Fill a new database; with ``transitions``, one source per template transition only."""
@@ -235,22 +237,24 @@ def build(
     with engine.begin() as conn:
         conn.execute(insert(Source), srcs)
         for k in range(versions):
-            at = now - (versions - 1 - k) * WEEK - timedelta(hours=1)
-            conn.execute(
-                insert(CrawlRun),
-                [
-                    {
-                        "id": k + 1,
-                        "started_at": at,
-                        "finished_at": at + timedelta(minutes=30),
-                        "sources_total": len(srcs),
-                        "new_versions": len(srcs),
-                        "unchanged": 0,
-                        "failed": 0,
-                        "status": "finished",
-                    }
-                ],
-            )
+            # A version a week, a cycle a day: the days between versions answer 304.
+            for d in range(cycles if k < versions - 1 else 1):
+                at = now - (versions - 1 - k) * WEEK - timedelta(hours=1) + d * WEEK / cycles
+                conn.execute(
+                    insert(CrawlRun),
+                    [
+                        {
+                            "id": k * cycles + d + 1,
+                            "started_at": at,
+                            "finished_at": at + timedelta(minutes=30),
+                            "sources_total": len(srcs),
+                            "new_versions": 0 if d else len(srcs),
+                            "unchanged": len(srcs) if d else 0,
+                            "failed": 0,
+                            "status": "finished",
+                        }
+                    ],
+                )
     snap_ids: dict[tuple[str, int], int] = {}
     for k in range(versions):
         at = now - (versions - 1 - k) * WEEK - timedelta(hours=1)
@@ -290,7 +294,7 @@ def build(
                 )
                 fetches.append(
                     {
-                        "run_id": k + 1,
+                        "run_id": k * cycles + 1,
                         "source_id": sid,
                         "started_at": at,
                         "duration_s": 0.4,
@@ -302,6 +306,21 @@ def build(
                         "snapshot_id": next_id,
                     }
                 )
+                for d in range(1, cycles if k < versions - 1 else 1):
+                    fetches.append(
+                        {
+                            "run_id": k * cycles + d + 1,
+                            "source_id": sid,
+                            "started_at": at + d * WEEK / cycles,
+                            "duration_s": 0.1,
+                            "url": page_url,
+                            "final_url": page_url,
+                            "http_status": 304,
+                            "result": "not_modified",
+                            "bytes": 0,
+                            "snapshot_id": None,
+                        }
+                    )
                 exts.append({"snapshot_id": next_id, "created_at": at, **tpl.rows})
                 snap_ids[sid, k] = next_id
             with engine.begin() as conn:
@@ -356,11 +375,14 @@ def main() -> None:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sources", type=int, default=10_000)
-    parser.add_argument("--versions", type=int, default=10)
+    parser.add_argument("--versions", type=int, default=10, help="a week apart")
+    parser.add_argument(
+        "--cycles", type=int, default=7, help="crawl cycles per version (the others answer 304)"
+    )
     parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep the database")
     args = parser.parse_args()
-    if args.sources < 1 or args.versions < 2:
-        parser.error("--sources must be at least 1 and --versions at least 2")
+    if args.sources < 1 or args.versions < 2 or args.cycles < 1:
+        parser.error("--sources and --cycles must be at least 1, --versions at least 2")
     with contextlib.ExitStack() as stack:
         if args.keep:
             tmp = Path(args.keep).resolve()
@@ -375,7 +397,14 @@ def main() -> None:
         started = time.perf_counter()
         tpls = templates()
         events = scratch_events(tpls, tmp)
-        counts = build(url, tpls, sources=args.sources, versions=args.versions, events=events)
+        counts = build(
+            url,
+            tpls,
+            sources=args.sources,
+            versions=args.versions,
+            events=events,
+            cycles=args.cycles,
+        )
         built = time.perf_counter() - started
         size = path.stat().st_size
         print(
@@ -420,7 +449,7 @@ def main() -> None:
             usage = measure.run(cmd, cwd=tmp)
             results[label] = usage
             lines = usage.stdout.strip().splitlines() or [""]
-            note = next((x for x in lines if "version" in x or "archived" in x), lines[-1])[:70]
+            note = next((x for x in lines if "version" in x or "archived" in x), "")[:70]
             if usage.returncode != 0:
                 note = f"exit {usage.returncode}: {(usage.stderr.strip().splitlines() or [''])[-1]}"
             print(
