@@ -98,7 +98,7 @@ def extraction_rows(ext: Extraction) -> dict[str, Any]:
     columns: Any = getattr(store, "extraction_fields", None)
     if columns is None:
         try:
-            from crawler.extract.record import record_columns  # type: ignore[import-not-found]
+            from crawler.extract.record import record_columns
         except ModuleNotFoundError:
             record_columns = None
         columns = record_columns
