@@ -17,6 +17,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from crawler.extract.model import GOOD_OUTCOMES
+from crawler.extract.record import record_columns
 from crawler.items import FetchResult
 from storage.blobs import put_blob
 from storage.db import Database
@@ -142,9 +143,8 @@ class StorePipeline:
                 ExtractionRecord(
                     snapshot_id=snap.id,
                     extractor_version=item.extractor_version,
-                    outcome=item.extraction.outcome,
                     created_at=datetime.now(UTC),
-                    data=item.extraction.to_dict(),
+                    **record_columns(item.extraction),
                 )
             )
         return snap.id
