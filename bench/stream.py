@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from storage.db import Database  # noqa: E402
-from tests.extract_samples import SAMPLE_HTML  # noqa: E402
 from tests.monitor.scale_data import add_sources, add_versions, mark_all_diffed  # noqa: E402
+from tests.support.samples import SAMPLE_HTML  # noqa: E402
 
 MAINTENANCE = (
     "<html><head><title>Maintenance</title></head><body><h1>We'll be back soon</h1>"

@@ -158,7 +158,14 @@ def _known_current(engine: Engine) -> bool:
 
 
 class Database:
-    """An engine plus a session factory, migrated on first use."""
+    """An engine plus a session factory, migrated on first use.
+
+    Use it as a context manager so the engine's connections are closed however the block ends
+    (a SQLite file stays locked, a PostgreSQL server keeps the sessions, until they are)::
+
+        with Database(url) as db, db.session() as session:
+            ...
+    """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
         self.url = url or os.environ.get("POLICYWATCH_DB") or default_db_url()
@@ -175,6 +182,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.dispose()
 
     @property
     def display_url(self) -> str:

@@ -25,7 +25,7 @@ class ExtractPipeline:
     def process_item(self, item: FetchResult) -> FetchResult:
         if self.extract is not None and item.is_new:
             try:
-                item.extraction = self.extract(item.body, item.content_type, item.final_url)
+                item.extraction = self.extract(item.body, item.content_type)
             except Exception as exc:
                 # A bug or a hostile body must not drop the item: its fetch record and bytes
                 # are still stored, and the outcome says the extractor failed on it.

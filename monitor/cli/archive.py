@@ -41,8 +41,7 @@ def history(
 ) -> None:
     """List the stored versions of SOURCE_ID: time, sha256, size, final URL."""
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database(must_exist=True)
-    with db.session() as session:
+    with ctx.database(must_exist=True) as db, db.session() as session:
         src = session.get(Source, source_id)
         if src is None:
             raise click.ClickException(
@@ -94,8 +93,7 @@ def show(
     from monitor.extraction_jobs import load_row, with_blocks  # the extractors, for --blocks
 
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database(must_exist=True)
-    with db.session() as session:
+    with ctx.database(must_exist=True) as db, db.session() as session:
         snap = session.get(Snapshot, snapshot_id)
         if snap is None:
             raise click.ClickException(

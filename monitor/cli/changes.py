@@ -20,6 +20,7 @@ from monitor.cli.common import (
 )
 from monitor.diff.model import Kind
 from monitor.schema import document
+from storage.statuses import VERDICTS
 
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -51,24 +52,27 @@ def diff(
     from storage.models import ChangeEventRecord, Source
 
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
-    with exclusive(ctx):
-        # Committed a batch of sources at a time; the events come back as small values.
-        stats = run_diff(db, now=datetime.now(UTC), source_ids=list(only) or None, rebuild=rebuild)
-    rows = [(e.id, e.source_id, e.kind, e.drug, e.summary) for e in stats.events]
-    significant = sum(1 for e in stats.events if e.significant)
+    with ctx.database() as db:
+        with exclusive(ctx):
+            # Committed a batch of sources at a time; the events come back as small values.
+            stats = run_diff(
+                db, now=datetime.now(UTC), source_ids=list(only) or None, rebuild=rebuild
+            )
+        if as_json:
+            with db.session() as session:
+                events = session.scalars(
+                    select(ChangeEventRecord)
+                    .where(one_of(ChangeEventRecord.id, [e.id for e in stats.events]))
+                    .order_by(ChangeEventRecord.id)
+                ).all()
+                of_events = one_of(Source.id, [e.source_id for e in stats.events])
+                sources = {s.id: s for s in session.scalars(select(Source).where(of_events))}
+                found = [event_dict(session, e, sources[e.source_id]) for e in events]
     if as_json:
-        with db.session() as session:
-            events = session.scalars(
-                select(ChangeEventRecord)
-                .where(one_of(ChangeEventRecord.id, [e.id for e in stats.events]))
-                .order_by(ChangeEventRecord.id)
-            ).all()
-            of_events = one_of(Source.id, [e.source_id for e in stats.events])
-            sources = {s.id: s for s in session.scalars(select(Source).where(of_events))}
-            found = [event_dict(session, e, sources[e.source_id]) for e in events]
         print_json(document("events", found, versions=stats.versions, flip_backs=stats.flaps))
         return
+    rows = [(e.id, e.source_id, e.kind, e.drug, e.summary) for e in stats.events]
+    significant = sum(1 for e in stats.events if e.significant)
     if rows:
         show_table("new events", ["id", "source", "kind", "drug", "summary"], rows)
     console.print(
@@ -107,9 +111,8 @@ def changes(
     from monitor.change_list import list_events
 
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database(must_exist=True)
     start = parse_day(since, "--since")
-    with db.session() as session:
+    with ctx.database(must_exist=True) as db, db.session() as session:
         data = list_events(session, since=start, kinds=kinds, source_ids=only, show_all=show_all)
     if as_json:
         print_json(document("events", data))
@@ -141,7 +144,7 @@ def changes(
 @click.command()
 @common_options
 @click.argument("event_id", type=int)
-@click.argument("status", type=click.Choice(["new", "confirmed", "dismissed"]))
+@click.argument("status", type=click.Choice(VERDICTS))
 @click.option("--note", default=None, help="Why (kept with the event, e.g. for the blog editor).")
 def review(
     config_path: str | None,
@@ -160,8 +163,7 @@ def review(
     from storage.reviews import record_review
 
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database(must_exist=True)
-    with db.session() as session:
+    with ctx.database(must_exist=True) as db, db.session() as session:
         ev = session.get(ChangeEventRecord, event_id)
         if ev is None:
             console.print(f"[red]no event {event_id}[/red]; `policywatch changes --all` lists them")
@@ -174,7 +176,6 @@ def review(
             note=note,
             now=datetime.now(UTC),
         )
-    db.dispose()
     console.print(f"event {event_id}: {status}" + (f" ({note})" if note else ""))
 
 

@@ -41,11 +41,10 @@ class Context:
     source_files: list[str]
 
     def sources(self) -> list[PolicySource]:
-        from crawler.registry import RegistryError, load_sources, shipped_registry_files
+        from crawler.registry import RegistryError, configured_sources
 
-        base = self.source_files or [str(p) for p in shipped_registry_files()]
         try:
-            return load_sources([*base, *self.config.extra_sources])
+            return configured_sources(self.config)
         except RegistryError as exc:
             raise click.ClickException(
                 f"{exc}\nFix the entry, then check with: policywatch sources validate"
@@ -135,8 +134,9 @@ def make_context(
         raise click.ClickException(str(exc)) from None
     if db_url:
         cfg.database = db_url
-    files = list(sources_files) or list(cfg.sources)
-    return Context(config=cfg, source_files=files)
+    if sources_files:
+        cfg.sources = list(sources_files)
+    return Context(config=cfg, source_files=list(cfg.sources))
 
 
 def parse_day(value: str | None, option: str) -> datetime | None:

@@ -72,8 +72,7 @@ def report(ctx: object, summary: CrawlSummary, *, per_source: bool, as_json: boo
     if as_json:
         fetches = None
         if per_source:
-            db = ctx.database()
-            with db.session() as session:
+            with ctx.database() as db, db.session() as session:
                 fetches = [
                     {
                         "source_id": f.source_id,
@@ -88,8 +87,7 @@ def report(ctx: object, summary: CrawlSummary, *, per_source: bool, as_json: boo
         print_json(data)
         return
     if per_source:
-        db = ctx.database()
-        with db.session() as session:
+        with ctx.database() as db, db.session() as session:
             rows = [
                 (
                     f.source_id,

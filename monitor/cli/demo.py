@@ -118,8 +118,7 @@ def _print_round(result: CycleResult) -> None:
 
 
 def _print_archive(url: str) -> None:
-    db = Database(url)
-    with db.session() as session:
+    with Database(url) as db, db.session() as session:
         snaps = session.scalars(select(Snapshot).order_by(Snapshot.source_id, Snapshot.id)).all()
         show_table(
             "archived versions",
@@ -133,7 +132,6 @@ def _print_archive(url: str) -> None:
             for cc in ev.detail.get("clause_changes", [])[:3]:
                 if cc.get("redline"):
                     console.print(f"[dim]{ev.source_id}[/dim] {cc['redline']}")
-    db.dispose()
     console.print(
         f"Explore: policywatch changes --all --db {url}   |   "
         f"policywatch history SOURCE_ID --db {url}"

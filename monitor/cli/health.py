@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from typing import Any
 
 import click
 from sqlalchemy import select
 
-from crawler.extract.model import GOOD_OUTCOMES, UNAVAILABLE_OUTCOMES
 from monitor.cli.common import common_options, console, make_context, print_json, show_table
 from monitor.schema import document, source_json
 from monitor.source_health import source_problem
@@ -32,15 +29,14 @@ def health(
     Exit status 1 when a source needs an operator (so it works as a health check), 0 when
     all are healthy.
     """
-    from crawler.errors import HINTS
-
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database(must_exist=True)
-    with db.session() as session:
-        rows = [
-            source_json(src, problem=source_problem(src) or None)
-            for src in session.scalars(select(Source).order_by(Source.id))
-        ]
+    advice: dict[str, str] = {}
+    with ctx.database(must_exist=True) as db, db.session() as session:
+        rows = []
+        for src in session.scalars(select(Source).order_by(Source.id)):
+            problem = source_problem(src)
+            advice[src.id] = problem.advice if problem else ""
+            rows.append(source_json(src, problem=problem.summary if problem else None))
     needs_operator = [r for r in rows if r["problem"]]
     shown = rows if show_all else needs_operator
     if as_json:
@@ -57,20 +53,10 @@ def health(
                     r["problem"] or "ok",
                     r["last_checked_at"],
                     r["last_success_at"],
-                    _advice(r, HINTS),
+                    advice[str(r["id"])],
                 )
                 for r in shown
             ],
         )
     # A health check: non-zero while any source needs an operator, whatever is printed.
     sys.exit(1 if needs_operator else 0)
-
-
-def _advice(row: dict[str, Any], hints: Mapping[str, str]) -> str:
-    if row["consecutive_failures"] and row["last_error_kind"] not in UNAVAILABLE_OUTCOMES:
-        return f"{row['last_error']} — {hints.get(str(row['last_error_kind']), '')}"
-    if row["problem"] == "never crawled":
-        return "run `policywatch crawl --source ID`"
-    if row["health"] and row["health"] not in GOOD_OUTCOMES:
-        return f"{row['health_message'] or ''} — check the live page; the last good version is kept"
-    return ""

@@ -12,7 +12,12 @@ from typing import Any
 import click
 
 from crawler.checks import CheckResult
-from crawler.registry import US_STATES, RegistryError, load_sources, shipped_registry_files
+from crawler.registry import (
+    US_STATES,
+    RegistryError,
+    configured_source_files,
+    load_sources,
+)
 from crawler.runner import CrawlError
 from crawler.spiders.discover import is_discovery_source
 from monitor.cli.common import common_options, console, make_context, print_json, show_table
@@ -99,12 +104,13 @@ def list_sources(
 @sources.command("validate")
 @common_options
 def validate(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...]) -> None:
-    """Check the registry files: unknown keys, duplicate ids, bad URLs, enum values and dates.
+    """Check the registry files in use, extra_sources included.
 
-    Every error of every file is listed, as FILE:LINE: entry: message.
+    Unknown keys, duplicate ids, bad URLs, enum values and dates: every error of every file is
+    listed, as FILE:LINE: entry: message.
     """
     ctx = make_context(config_path, db_url, sources_files)
-    files = ctx.source_files or [str(p) for p in shipped_registry_files()]
+    files = configured_source_files(ctx.config)
     try:
         srcs = load_sources(files)
     except RegistryError as exc:
@@ -241,16 +247,13 @@ def accept(
         target
         or (sources_files[0] if sources_files else extra[0] if extra else DEFAULT_USER_REGISTRY)
     )
-    db = ctx.database(must_exist=True)  # the proposals are there, or nowhere
     try:
-        with db.session() as session:
+        with ctx.database(must_exist=True) as db, db.session() as session:
             added = accept_proposal(
                 session, proposal, path, ctx.sources(), today=datetime.now(UTC).date()
             )
     except RegistryError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
     console.print(f"[green]accepted[/green] {added.id} -> {path}")
     if str(path) not in ctx.source_files and str(path) not in extra:
         console.print(

@@ -49,7 +49,7 @@ def serve(
                 "[yellow]No users yet[/yellow]: create one with\n"
                 f"  policywatch users add NAME --role admin --password-stdin --db {db.display_url}"
             )
-    app = create_app(db, ctx.config, secret=secret_key(), registry=ctx.sources)
+    app = create_app(db, ctx.config, secret=secret_key())
     console.print(f"policywatch workspace on http://{host}:{port}/ (database {db.display_url})")
     try:
         uvicorn.run(
@@ -96,14 +96,11 @@ def users_add(
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         raise click.UsageError("no terminal to ask for a password: pass --password-stdin")
-    db = make_context(config_path, db_url, sources_files).database()
     try:
-        with db.session() as s:
+        with make_context(config_path, db_url, sources_files).database() as db, db.session() as s:
             add_user(s, name, role, password, now=datetime.now(UTC))
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
     console.print(f"added {name} ({role}); start the workspace with `policywatch serve`")
 
 
@@ -114,8 +111,8 @@ def users_list(
     config_path: str | None, db_url: str | None, sources_files: tuple[str, ...], as_json: bool
 ) -> None:
     """List the accounts (never their secrets)."""
-    db = make_context(config_path, db_url, sources_files).database(must_exist=True)
-    with db.session() as s:
+    ctx = make_context(config_path, db_url, sources_files)
+    with ctx.database(must_exist=True) as db, db.session() as s:
         accounts = [
             {
                 "name": u.name,
@@ -125,7 +122,6 @@ def users_list(
             }
             for u in list_users(s)
         ]
-    db.dispose()
     if as_json:
         print_json(document("users", accounts))
         return
@@ -145,14 +141,12 @@ def users_remove(
     config_path: str | None, db_url: str | None, sources_files: tuple[str, ...], name: str
 ) -> None:
     """Remove user NAME: their sessions and API token stop working; their reviews stay."""
-    db = make_context(config_path, db_url, sources_files).database(must_exist=True)
+    ctx = make_context(config_path, db_url, sources_files)
     try:
-        with db.session() as s:
+        with ctx.database(must_exist=True) as db, db.session() as s:
             remove_user(s, name)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
     console.print(f"removed {name}")
 
 
@@ -163,12 +157,10 @@ def users_token(
     config_path: str | None, db_url: str | None, sources_files: tuple[str, ...], name: str
 ) -> None:
     """Issue a new API token for NAME (printed once; the previous token stops working)."""
-    db = make_context(config_path, db_url, sources_files).database(must_exist=True)
+    ctx = make_context(config_path, db_url, sources_files)
     try:
-        with db.session() as s:
+        with ctx.database(must_exist=True) as db, db.session() as s:
             token = issue_token(s, name)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
     click.echo(token)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-UNPUBLISHED_STATUSES = frozenset({"dismissed", "flapping"})
+from storage.reviews import UNPUBLISHED_STATUSES
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from monitor.changes import run_diff
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import Base, FetchAttempt, Source
-from tests.crawl.helpers import crawl, source, write_registry
-from tests.extract_samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
+from tests.support.crawling import crawl, source, write_registry
+from tests.support.samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
 
 
 def _rows(db: Database) -> dict[str, int]:

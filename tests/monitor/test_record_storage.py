@@ -44,7 +44,7 @@ def _migrate(engine: sa.Engine, revision: str, *, down: bool = False) -> None:
 
 def _versions() -> list[tuple[bytes, Extraction]]:
     bodies = [document(name, PAGE) for name in ("round1", "round2")]
-    return [(body, extract(body, "text/html", None)) for body in bodies]
+    return [(body, extract(body, "text/html")) for body in bodies]
 
 
 def _legacy_history(engine: sa.Engine, versions: list[tuple[bytes, Extraction]]) -> None:

@@ -22,9 +22,9 @@ from monitor.extraction_jobs import reextract
 from storage.db import Database
 from storage.models import ChangeEventRecord, Quarantine, Snapshot, Source
 from storage.repo import latest_snapshots, sync_sources
-from tests.conftest import PG_ADMIN_URL
-from tests.extract_samples import SAMPLE_HTML
 from tests.monitor.scale_data import add_sources, add_versions, mark_all_diffed, source_id
+from tests.support.databases import PG_ADMIN_URL
+from tests.support.samples import SAMPLE_HTML
 
 NOW = datetime(2026, 7, 1, tzinfo=UTC)
 BIG = 100_000

@@ -20,8 +20,8 @@ from monitor.reports.feed import entry_id
 from monitor.reports.queries import load_matrix
 from storage.db import Database
 from storage.models import ChangeEventRecord, Snapshot
-from tests.reports.conftest import NOW
 from tests.reports.helpers import change_pages_text, week_pages, write_all
+from tests.support.hostile import NOW
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
