@@ -6,6 +6,10 @@ that filters by source must stay bounded however many sources there are.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -26,6 +30,7 @@ from tests.monitor.scale_data import add_sources, add_versions, mark_all_diffed,
 from tests.support.databases import PG_ADMIN_URL
 from tests.support.samples import SAMPLE_HTML
 
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 7, 1, tzinfo=UTC)
 BIG = 100_000
 CHANGED = 3  # sources with a new version to diff among the BIG
@@ -275,3 +280,22 @@ def test_registry_sync_in_slices_inserts_and_updates_every_entry(tmp_path: Path)
         assert moved is not None and moved.url == "https://example.org/moved.html"
         assert renamed is not None and (renamed.title, renamed.payer) == ("Renamed", "Other")
     db.dispose()
+
+
+def test_diff_command_prints_the_new_events_as_json(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    with Database(url) as db, db.session() as s:
+        ids = add_sources(s, 3)
+        add_versions(s, ids, [SAMPLE_HTML])
+        mark_all_diffed(s)
+        add_versions(s, ids[:1], [STRICTER], first_day=1)
+        add_versions(s, ids[1:2], [MAINTENANCE], first_day=1)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "monitor.cli", "diff", "--db", url, "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["versions"] == 2
+    found = [(e["source_id"], e["kind"], e["source"]["payer"]) for e in doc["events"]]
+    assert found == [(ids[0], "criteria_change", "Payer 0"), (ids[1], "unavailable", "Payer 1")]
+    assert doc["events"][0]["after_snapshot_id"] > doc["events"][0]["before_snapshot_id"]
