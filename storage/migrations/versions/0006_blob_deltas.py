@@ -72,5 +72,6 @@ def downgrade() -> None:
                 .where(blobs.c.sha256 == sha)
                 .values(compression="zlib", data=zlib.compress(body, 6), base_sha256=None)
             )
-    with op.batch_alter_table("blobs", schema=None) as batch_op:
-        batch_op.drop_column("base_sha256")
+    # A plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35), not a batch copy: recreating `blobs`
+    # would copy every body and trip the snapshots' foreign key to it.
+    op.drop_column("blobs", "base_sha256")
