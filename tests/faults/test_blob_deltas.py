@@ -116,6 +116,8 @@ def test_db_check_reports_a_delta_whose_base_is_damaged(db_url: str) -> None:
     with db.session() as s:
         damaged = {p.where for p in check_database(db.engine, s) if p.kind == "damaged_blob"}
     assert damaged == {f"blob {first}", f"blob {second}"}
+    with pytest.raises(BlobIntegrityError, match=f"its base {first[:16]} is damaged"):
+        _read(db, second)
     db.dispose()
 
 
