@@ -1,0 +1,147 @@
+"""Extraction in worker processes, so the reactor keeps downloading while pages are parsed.
+
+Parsing is CPU work under the GIL: on the reactor thread it stalls every download (and can time
+them out) and a crawl uses one core. Here each new version is parsed in a process pool (one
+worker per core) and the pipeline awaits the result as an asyncio future.
+
+A worker that dies (a crash in a C parser, the OOM killer) breaks the whole pool and fails every
+extraction in flight, the culprit's and its innocent neighbours'. The pool is replaced and each
+of those is tried again alone in a one-process lane: what dies there is the culprit, recorded
+as ``unparseable`` against its source, and the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from crawler.extract.model import Extraction
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXTRACTOR = "crawler.extract.extract"
+_loaded: dict[str, Callable[..., Extraction]] = {}
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def load_extractor(path: str) -> Callable[..., Extraction]:
+    """The extract function named ``module.function`` (cached: looked up once per process)."""
+    if path not in _loaded:
+        module, _, name = path.rpartition(".")
+        if not module:
+            raise ValueError(f"POLICYWATCH_EXTRACTOR must be module.function, not {path!r}")
+        _loaded[path] = getattr(importlib.import_module(module), name)
+    return _loaded[path]
+
+
+def extract_or_outcome(path: str, body: bytes, content_type: str | None, url: str | None) -> Any:
+    """Extract ``body``; an exception becomes an ``unparseable`` outcome instead of a lost item."""
+    try:
+        return load_extractor(path)(body, content_type, url)
+    except Exception as exc:
+        # A bug or a hostile body must not drop the item: its fetch record and bytes are still
+        # stored, and the outcome says the extractor failed on it.
+        return Extraction(
+            outcome="unparseable",
+            format="unknown",
+            message=f"extractor failed: {type(exc).__name__}: {exc}",
+        )
+
+
+def _worker_init(parent_pid: int) -> None:
+    # A crawl killed with SIGKILL must not leave its parsers running (see die_with_parent).
+    from crawler.runner import die_with_parent
+
+    die_with_parent(parent_pid)
+
+
+class ExtractorPool:
+    """Worker processes that run ``extract_or_outcome``; start once per crawl, then ``close``."""
+
+    def __init__(self, workers: int, extractor: str = DEFAULT_EXTRACTOR) -> None:
+        if workers < 1:
+            raise ValueError("an extractor pool needs at least one worker")
+        self.workers = workers
+        self.extractor = extractor
+        self.crashes = 0  # pools lost to a dying worker, for the crawl's stats
+        self._pool: ProcessPoolExecutor | None = None
+        self._lane: ProcessPoolExecutor | None = None  # one process: retries after a crash
+        self._lane_lock = asyncio.Lock()
+
+    def _new(self, workers: int) -> ProcessPoolExecutor:
+        # fork: the workers inherit the imported parsers and start in milliseconds, where
+        # spawn/forkserver would import lxml, pypdfium2 and the rule tables again in each.
+        # The pool is started before the first download (``start``), while the crawl process
+        # has no other threads; only a replacement after a crash forks a threaded process, and
+        # the workers then touch nothing but the parsers.
+        ctx = multiprocessing.get_context("fork")
+        pool = ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+        )
+        # With fork, every worker starts at the first submit: do it now, not mid-crawl.
+        pool.submit(os.getpid).result()
+        return pool
+
+    def start(self) -> ExtractorPool:
+        self._pool = self._new(self.workers)
+        return self
+
+    async def extract(self, body: bytes, content_type: str | None, url: str | None) -> Any:
+        """The extraction of ``body``, computed in a worker; never raises for a bad body."""
+        pool = self._pool or self.start()._pool
+        assert pool is not None
+        try:
+            return await self._run(pool, body, content_type, url)
+        except BrokenProcessPool:
+            if self._pool is pool:  # the first extraction to notice replaces the pool
+                self.crashes += 1
+                log.warning("an extraction worker died; restarting %d worker(s)", self.workers)
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new(self.workers)
+        return await self._alone(body, content_type, url)
+
+    async def _alone(self, body: bytes, content_type: str | None, url: str | None) -> Any:
+        """Retry one extraction with no other in flight: if its worker dies, it was the cause."""
+        async with self._lane_lock:
+            if self._lane is None:
+                self._lane = self._new(1)
+            try:
+                return await self._run(self._lane, body, content_type, url)
+            except BrokenProcessPool:
+                self._lane.shutdown(wait=False, cancel_futures=True)
+                self._lane = None
+                log.error("the extractor process died on %s; recorded as unparseable", url)
+                return Extraction(
+                    outcome="unparseable",
+                    format="unknown",
+                    message="the extractor process died on this document (crash or out of memory)",
+                )
+
+    async def _run(
+        self, pool: ProcessPoolExecutor, body: bytes, content_type: str | None, url: str | None
+    ) -> Any:
+        future: Future[Any] = pool.submit(
+            extract_or_outcome, self.extractor, body, content_type, url
+        )
+        return await asyncio.wrap_future(future)
+
+    def close(self) -> None:
+        """Stop the workers (waits for running extractions; nothing is queued at close)."""
+        for pool in (self._pool, self._lane):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._lane = None
