@@ -1,0 +1,104 @@
+"""Extraction in worker processes: same results as in the crawl process, and a worker that dies
+or a corrupt document costs one source its extraction, never the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from crawler.config import Config
+from monitor.sites.localsite import LocalSite
+from storage.db import Database
+from storage.models import ExtractionRecord, Snapshot, Source
+from tests.crawl.crashing_extractor import MARK
+from tests.crawl.helpers import crawl, source, write_registry
+from tests.extract_samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
+
+CRASHING = "tests.crawl.crashing_extractor.extract"
+
+
+def _site(site: LocalSite, tmp_path: Path, *, crash: bool = False) -> Path:
+    entries = []
+    for i in range(6):
+        site.set(f"/p{i}.html", SAMPLE_HTML.replace("</body>", f"<p>page {i}</p></body>"))
+        entries.append(source(f"page-{i}", site.url(f"/p{i}.html")))
+    site.set("/mac.json", SAMPLE_JSON, content_type="application/json")
+    site.set("/plan.pdf", sample_pdf(), content_type="application/pdf")
+    site.set(
+        "/corrupt.pdf",
+        b"%PDF-1.7\n1 0 obj <</Type/Catalog>> garbage\n%%EOF",
+        content_type="application/pdf",
+    )
+    entries += [
+        source("mac-json", site.url("/mac.json"), format="json"),
+        source("plan-pdf", site.url("/plan.pdf"), format="pdf"),
+        source("corrupt-pdf", site.url("/corrupt.pdf"), format="pdf"),
+    ]
+    if crash:
+        site.set("/crash.html", SAMPLE_HTML.replace("</body>", MARK.decode() + "</body>"))
+        entries.append(source("crash-page", site.url("/crash.html")))
+    return write_registry(tmp_path / "sources.toml", entries)
+
+
+def _extractions(db_url: str) -> dict[str, tuple[str, str, Any]]:
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            rows = s.execute(
+                select(Snapshot.source_id, ExtractionRecord).join(
+                    ExtractionRecord, ExtractionRecord.snapshot_id == Snapshot.id
+                )
+            ).all()
+            return {sid: (r.outcome, r.data.get("message", ""), r.data) for sid, r in rows}
+    finally:
+        db.dispose()
+
+
+def test_the_pool_extracts_exactly_what_the_crawl_process_does(
+    site: LocalSite, tmp_path: Path, fast_config: Config
+) -> None:
+    registry = _site(site, tmp_path)
+    found = {}
+    for workers in (2, 0):
+        fast_config.database = f"sqlite:///{tmp_path / f'w{workers}.sqlite'}"
+        summary = crawl(fast_config, registry, POLICYWATCH_EXTRACT_WORKERS=workers)
+        assert (summary.new_versions, summary.failed) == (9, 0)
+        found[workers] = _extractions(fast_config.database)
+    assert found[2] == found[0]
+    assert found[2]["plan-pdf"][0] == "ok"
+    assert found[2]["page-0"][0] == "ok"
+    assert found[2]["corrupt-pdf"][0] == "unparseable"
+
+
+def test_a_dying_worker_costs_only_its_own_document(
+    site: LocalSite, tmp_path: Path, fast_config: Config
+) -> None:
+    fast_config.database = f"sqlite:///{tmp_path / 'pw.sqlite'}"
+    registry = _site(site, tmp_path, crash=True)
+    summary = crawl(
+        fast_config,
+        registry,
+        POLICYWATCH_EXTRACTOR=CRASHING,
+        POLICYWATCH_EXTRACT_WORKERS=2,
+        CONCURRENT_REQUESTS=16,
+    )
+    # Every fetch is stored; the run is not failed by a parser crash.
+    assert (summary.new_versions, summary.failed, summary.status) == (10, 0, "finished")
+    found = _extractions(fast_config.database)
+    outcome, message, _ = found["crash-page"]
+    assert outcome == "unparseable"
+    assert "extractor process died" in message
+    # Its neighbours, in flight when the pool broke, were extracted again, alone.
+    assert {sid: o for sid, (o, _, _) in found.items() if sid.startswith("page-")} == {
+        f"page-{i}": "ok" for i in range(6)
+    }
+    assert found["plan-pdf"][0] == "ok"
+    db = Database(fast_config.database)
+    with db.session() as s:
+        crashed = s.get(Source, "crash-page")
+        assert crashed is not None
+        assert (crashed.consecutive_failures, crashed.last_error_kind) == (1, "unparseable")
+        assert s.get(Source, "page-0").consecutive_failures == 0  # type: ignore[union-attr]
+    db.dispose()
