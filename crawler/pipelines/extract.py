@@ -17,7 +17,7 @@ from crawler.pipelines.pool import (
     DEFAULT_EXTRACTOR,
     ExtractorPool,
     default_workers,
-    extract_or_outcome,
+    prepare,
 )
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,10 @@ class ExtractPipeline:
         if self.extractor is None or not item.is_new:
             return item
         if self.pool is not None:
-            item.extraction = await self.pool.extract(item.body, item.content_type, item.final_url)
+            prepared = await self.pool.extract(item.body, item.content_type, item.final_url)
         else:
-            item.extraction = extract_or_outcome(
-                self.extractor, item.body, item.content_type, item.final_url
-            )
+            prepared = prepare(self.extractor, item.body, item.content_type, item.final_url)
+        item.extraction, item.extraction_fields = prepared
         item.extractor_version = self.version
         return item
 

@@ -55,11 +55,21 @@ def extract_or_outcome(path: str, body: bytes, content_type: str | None, url: st
     except Exception as exc:
         # A bug or a hostile body must not drop the item: its fetch record and bytes are still
         # stored, and the outcome says the extractor failed on it.
-        return Extraction(
-            outcome="unparseable",
-            format="unknown",
-            message=f"extractor failed: {type(exc).__name__}: {exc}",
-        )
+        return failed(f"extractor failed: {type(exc).__name__}: {exc}")
+
+
+def failed(message: str) -> Extraction:
+    return Extraction(outcome="unparseable", format="unknown", message=message)
+
+
+def prepare(
+    path: str, body: bytes, content_type: str | None, url: str | None
+) -> tuple[Any, dict[str, Any]]:
+    """The extraction of ``body`` and the columns the store will write for it."""
+    from crawler.pipelines.store import extraction_fields
+
+    extraction = extract_or_outcome(path, body, content_type, url)
+    return extraction, extraction_fields(extraction)
 
 
 def _worker_init(parent_pid: int) -> None:
@@ -70,7 +80,7 @@ def _worker_init(parent_pid: int) -> None:
 
 
 class ExtractorPool:
-    """Worker processes that run ``extract_or_outcome``; start once per crawl, then ``close``."""
+    """Worker processes that run ``prepare``; start once per crawl, then ``close``."""
 
     def __init__(self, workers: int, extractor: str = DEFAULT_EXTRACTOR) -> None:
         if workers < 1:
@@ -100,8 +110,10 @@ class ExtractorPool:
         self._pool = self._new(self.workers)
         return self
 
-    async def extract(self, body: bytes, content_type: str | None, url: str | None) -> Any:
-        """The extraction of ``body``, computed in a worker; never raises for a bad body."""
+    async def extract(
+        self, body: bytes, content_type: str | None, url: str | None
+    ) -> tuple[Any, dict[str, Any]]:
+        """``prepare`` run in a worker: the extraction and its stored form; never raises."""
         pool = self._pool or self.start()._pool
         assert pool is not None
         try:
@@ -114,7 +126,9 @@ class ExtractorPool:
                 self._pool = self._new(self.workers)
         return await self._alone(body, content_type, url)
 
-    async def _alone(self, body: bytes, content_type: str | None, url: str | None) -> Any:
+    async def _alone(
+        self, body: bytes, content_type: str | None, url: str | None
+    ) -> tuple[Any, dict[str, Any]]:
         """Retry one extraction with no other in flight: if its worker dies, it was the cause."""
         async with self._lane_lock:
             if self._lane is None:
@@ -125,17 +139,18 @@ class ExtractorPool:
                 self._lane.shutdown(wait=False, cancel_futures=True)
                 self._lane = None
                 log.error("the extractor process died on %s; recorded as unparseable", url)
-                return Extraction(
-                    outcome="unparseable",
-                    format="unknown",
-                    message="the extractor process died on this document (crash or out of memory)",
+                from crawler.pipelines.store import extraction_fields
+
+                dead = failed(
+                    "the extractor process died on this document (crash or out of memory)"
                 )
+                return dead, extraction_fields(dead)
 
     async def _run(
         self, pool: ProcessPoolExecutor, body: bytes, content_type: str | None, url: str | None
-    ) -> Any:
-        future: Future[Any] = pool.submit(
-            extract_or_outcome, self.extractor, body, content_type, url
+    ) -> tuple[Any, dict[str, Any]]:
+        future: Future[tuple[Any, dict[str, Any]]] = pool.submit(
+            prepare, self.extractor, body, content_type, url
         )
         return await asyncio.wrap_future(future)
 

@@ -25,6 +25,16 @@ from storage.models import CrawlRun, ExtractionRecord, FetchAttempt, Snapshot, S
 log = logging.getLogger(__name__)
 
 
+def extraction_fields(extraction: Any) -> dict[str, Any]:
+    """The columns of the ExtractionRecord of ``extraction``, bar its snapshot and version.
+
+    Serialising a page's extraction costs more CPU than extracting it, so the extract stage
+    calls this in its worker process (``FetchResult.extraction_fields``); the store calls it only
+    for an item that came without them.
+    """
+    return {"outcome": extraction.outcome, "data": extraction.to_dict()}
+
+
 class StorePipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
@@ -82,6 +92,7 @@ class StorePipeline:
                     self.unstored.append(item.source_id)
         for item in items:
             item.body = b""  # the bytes are stored; do not keep them alive in memory
+            item.extraction_fields = None
 
     def _write(self, items: list[FetchResult]) -> None:
         assert self.db is not None
@@ -138,13 +149,13 @@ class StorePipeline:
         session.flush()
         item.snapshot_id = snap.id
         if item.extraction is not None:
+            fields = item.extraction_fields or extraction_fields(item.extraction)
             session.add(
                 ExtractionRecord(
                     snapshot_id=snap.id,
                     extractor_version=item.extractor_version,
-                    outcome=item.extraction.outcome,
                     created_at=datetime.now(UTC),
-                    data=item.extraction.to_dict(),
+                    **fields,
                 )
             )
         return snap.id
