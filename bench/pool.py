@@ -135,9 +135,11 @@ def main() -> None:
     server.terminate()
 
     pdfs = sum(p.endswith(".pdf") for p in paths)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
         f"first crawl of {args.sources} sources ({args.sources - pdfs} HTML 50-300 KB, {pdfs} PDF)"
-        f" on 127.0.0.1, {len(os.sched_getaffinity(0))} core(s); best of {args.repeat} by wall"
+        f" on 127.0.0.1, {len(os.sched_getaffinity(0))} core(s); best of {args.repeat} by wall;"
+        f" load average {load} (wall times need a quiet machine; CPU seconds hold on a busy one)"
     )
     print(f"{'mode':26} {'wall s':>7} {'pages/s':>8} {'crawl CPU s':>12} {'workers CPU s':>14}")
     best = {label: min(runs, key=lambda r: r["wall"]) for label, runs in results.items()}

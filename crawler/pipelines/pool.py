@@ -95,9 +95,9 @@ class ExtractorPool:
     def _new(self, workers: int) -> ProcessPoolExecutor:
         # fork: the workers inherit the imported parsers and start in milliseconds, where
         # spawn/forkserver would import lxml, pypdfium2 and the rule tables again in each.
-        # The pool is started before the first download (``start``), while the crawl process
-        # has no other threads; only a replacement after a crash forks a threaded process, and
-        # the workers then touch nothing but the parsers.
+        # The pool is started before the first download (``start``), before the download and
+        # store threads exist; only a replacement after a crash forks a threaded process, and
+        # its workers touch nothing but the parsers (no locks another thread may have held).
         ctx = multiprocessing.get_context("fork")
         pool = ProcessPoolExecutor(
             workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
