@@ -3,15 +3,18 @@ or a corrupt document costs one source its extraction, never the run."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from crawler.config import Config
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ExtractionRecord, Snapshot, Source
+from tests.crawl import waiting_extractor
 from tests.crawl.crashing_extractor import MARK
 from tests.crawl.helpers import crawl, source, write_registry
 from tests.extract_samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
@@ -102,3 +105,42 @@ def test_a_dying_worker_costs_only_its_own_document(
         assert (crashed.consecutive_failures, crashed.last_error_kind) == (1, "unparseable")
         assert s.get(Source, "page-0").consecutive_failures == 0  # type: ignore[union-attr]
     db.dispose()
+
+
+def test_downloads_go_on_while_a_page_is_parsed(
+    site: LocalSite, tmp_path: Path, fast_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parse that lasts until every other page was requested: with the pool, it ends."""
+    sentinel = tmp_path / "all-requested"
+    monkeypatch.setenv(waiting_extractor.SENTINEL, str(sentinel))
+    paths = [f"/p{i}.html" for i in range(8)]
+    held = paths[2]
+    for path in paths:
+        extra = waiting_extractor.MARK.decode() if path == held else path
+        site.set(path, SAMPLE_HTML.replace("</body>", f"<p>{extra}</p></body>"))
+    entries = [source(f"page-{i}", site.url(p)) for i, p in enumerate(paths)]
+    registry = write_registry(tmp_path / "sources.toml", entries)
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.02):
+            if all(site.hits(p) for p in paths):
+                sentinel.touch()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    fast_config.database = f"sqlite:///{tmp_path / 'pw.sqlite'}"
+    try:
+        summary = crawl(
+            fast_config,
+            registry,
+            POLICYWATCH_EXTRACTOR="tests.crawl.waiting_extractor.extract",
+            POLICYWATCH_EXTRACT_WORKERS=2,
+        )
+    finally:
+        done.set()
+    order = [p for p, _ in site.requests if p in paths]
+    assert order.index(held) < len(order) - 1  # other pages were still to fetch after it
+    assert sentinel.with_suffix(".verdict").read_text() == "downloads went on"
+    assert (summary.new_versions, summary.failed) == (8, 0)
