@@ -58,6 +58,7 @@ class NotifySettings:
 class ReportSettings:
     out_dir: str = ""  # empty: <data dir>/reports
     archive_base_url: str = ""  # where exported snapshots are published, for evidence links
+    feed_size: int = 100  # entries in feed.atom: the newest coverage changes
 
 
 @dataclass
@@ -66,6 +67,7 @@ class PublishSettings:
     base_url: str = ""  # where out_dir is served: every link on the site is absolute under it
     # Digest, feed, reports and the site carry only changes an analyst confirmed.
     require_review: bool = True
+    feed_size: int = 100  # entries in the site's feed.atom: the newest confirmed changes
 
 
 @dataclass

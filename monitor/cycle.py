@@ -34,6 +34,12 @@ class CycleResult:
         return [e for e in self.events if e["significant"]]
 
 
+def window_start(now: datetime, window: timedelta) -> datetime:
+    """The start of the UTC day ``window`` before ``now``: the reports' period moves a day at a
+    time, so cycles of one day with nothing new leave every report file as it was."""
+    return (now - window).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def write_reports(cfg: Config, *, now: datetime, since: datetime) -> dict[str, Path]:
     from monitor.reports import write_all_reports
 
@@ -47,6 +53,7 @@ def write_reports(cfg: Config, *, now: datetime, since: datetime) -> dict[str, P
                 now=now,
                 archive_base_url=cfg.report.archive_base_url,
                 require_review=cfg.publish.require_review,
+                feed_size=cfg.report.feed_size,
             )
     finally:
         db.dispose()
@@ -66,6 +73,7 @@ def publish(cfg: Config) -> Path | None:
                 Path(cfg.publish.out_dir),
                 cfg.publish.base_url,
                 require_review=cfg.publish.require_review,
+                feed_size=cfg.publish.feed_size,
             )
     finally:
         db.dispose()
@@ -108,7 +116,7 @@ def run_cycle(
                 for e in stats.events
             ]
         result = CycleResult(crawl=summary, diff=stats, events=events)
-        result.outputs = write_reports(cfg, now=now, since=now - REPORT_WINDOW)
+        result.outputs = write_reports(cfg, now=now, since=window_start(now, REPORT_WINDOW))
         try:
             site_index = publish(cfg)
         except (OSError, ValueError) as exc:  # the site is extra: notices must still go out
@@ -125,7 +133,7 @@ def run_cycle(
 
 def digest(cfg: Config, *, now: datetime) -> dict[str, str]:
     """Write the week's reports and tell analysts where the digest is (once per ISO week)."""
-    outputs = write_reports(cfg, now=now, since=now - DIGEST_WINDOW)
+    outputs = write_reports(cfg, now=now, since=window_start(now, DIGEST_WINDOW))
     year, week, _ = now.isocalendar()
     key = f"digest:{year}-W{week:02d}"
     if cfg.notify.analysts and "digest.md" in outputs:

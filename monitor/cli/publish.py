@@ -58,6 +58,7 @@ def publish(
                 target,
                 base_url or settings.base_url,
                 require_review=settings.require_review,
+                feed_size=settings.feed_size,
             )
     except BaseUrlError as exc:
         _fail(str(exc))

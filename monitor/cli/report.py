@@ -28,8 +28,9 @@ from monitor.reports import FORMATS, write_all_reports, write_report
     "--all",
     "write_all",
     is_flag=True,
-    help="Write every report into the --out directory (changes.html, matrix.html, matrix.csv, "
-    "digest.md, feed.atom, changes.json, archive/).",
+    help="Write every report into the --out directory (changes.html with one page per ISO week, "
+    "matrix.html, matrix.csv, digest.md, feed.atom, changes.json, archive/); only reports whose "
+    "data changed are written again.",
 )
 @click.option(
     "--out",
@@ -73,6 +74,7 @@ def report(
                     now=now,
                     archive_base_url=settings.archive_base_url,
                     require_review=ctx.config.publish.require_review,
+                    feed_size=settings.feed_size,
                 )
                 for name, path in written.items():
                     console.print(f"{name:>13}  {path}", highlight=False, soft_wrap=True)
@@ -88,6 +90,7 @@ def report(
                 now=now,
                 archive_base_url=settings.archive_base_url,
                 require_review=ctx.config.publish.require_review,
+                feed_size=settings.feed_size,
             )
     except OSError as exc:
         where = exc.filename or out or ctx.config.report_dir

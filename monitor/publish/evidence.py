@@ -9,9 +9,8 @@ them inert); anything else is exported as plain text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
@@ -119,17 +118,20 @@ def exported_bytes(ref: VersionRef, body: bytes) -> bytes:
 
 
 def evidence_files(
-    session: Session, refs: Iterable[VersionRef], out_dir: Path
+    session: Session, refs: Iterable[VersionRef], known: Set[str]
 ) -> dict[str, bytes | None]:
     """Relative path → bytes for every cited snapshot (None: already exported, keep it).
 
-    Names carry the snapshot's hash, so an exported file never needs rewriting: those already
-    on disk are kept without reading their blob.
+    Names are the content's sha256, so identical bytes are exported once and an exported file
+    never needs rewriting: those the site already owns (``known``, from its manifest) are kept
+    without a stat or a blob read.
     """
     out: dict[str, bytes | None] = {}
     for ref in sorted({r.snapshot_id: r for r in refs}.values(), key=lambda r: r.snapshot_id):
         rel = f"{ARCHIVE}/{export_name(ref)}"
-        if (out_dir / rel).is_file():
+        if rel in out:
+            continue
+        if rel in known:
             out[rel] = None
             continue
         out[rel] = exported_bytes(ref, read_blob(session, ref.sha256))

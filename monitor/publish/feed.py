@@ -18,7 +18,7 @@ from monitor.publish.glossary import DRUG_NAMES, plan_type_name, stance_label
 from monitor.reports.safe import xml_text
 
 TAG = "tag:policywatch,2026:"
-FEED_SIZE = 50
+FEED_SIZE = 100  # default of [publish] feed_size
 
 _ENTRY = Environment(autoescape=True).from_string(
     "<p>{{ text }}</p>"
@@ -35,8 +35,11 @@ def entry_id(change: PublishedChange) -> str:
     return f"{TAG}change/{change.uid}"
 
 
-def render_feed(changes: Sequence[PublishedChange], links: Links, as_of: datetime) -> bytes:
-    newest = list(changes)[:FEED_SIZE]
+def render_feed(
+    changes: Sequence[PublishedChange], links: Links, as_of: datetime, *, size: int = FEED_SIZE
+) -> bytes:
+    """The newest ``size`` changes (``changes`` come newest first), so the feed stays small."""
+    newest = list(changes[: max(size, 1)])
     fg = FeedGenerator()
     fg.id(f"{TAG}site/{links.base}")
     fg.title("Ketamine and Spravato coverage: confirmed changes")

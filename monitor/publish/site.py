@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from monitor.publish.charts import months_svg, timeline_svg
 from monitor.publish.evidence import Links, check_base_url, evidence_files
-from monitor.publish.feed import render_feed
+from monitor.publish.feed import FEED_SIZE, render_feed
 from monitor.publish.markdown import change_md, payer_md, state_md
 from monitor.publish.model import Site, build_site
 from monitor.publish.pages import Renderer
 from monitor.publish.usmap import render_map
-from monitor.publish.writer import WriteStats, write_site
+from monitor.publish.writer import WriteStats, owned, write_site
 
 
 @dataclass
@@ -27,7 +27,7 @@ class PublishResult:
     payers: int
 
 
-def render_site(site: Site, links: Links) -> dict[str, bytes]:
+def render_site(site: Site, links: Links, *, feed_size: int = FEED_SIZE) -> dict[str, bytes]:
     """Every page, chart and feed of the site (not the archive): relative path → bytes."""
     map_svg = render_map(site.states)
     pages = Renderer(site, links, render_map(site.states, legend=False))
@@ -38,7 +38,7 @@ def render_site(site: Site, links: Links) -> dict[str, bytes]:
         "glossary.html": pages.glossary(),
         "payers/index.html": pages.payers(),
         "changes/index.html": pages.changes(),
-        "feed.atom": render_feed(site.changes, links, site.as_of),
+        "feed.atom": render_feed(site.changes, links, site.as_of, size=feed_size),
         "charts/changes-per-month.svg": months_svg(site.changes, site.as_of).encode("utf-8"),
     }
     for st in site.states:
@@ -56,13 +56,18 @@ def render_site(site: Site, links: Links) -> dict[str, bytes]:
 
 
 def publish_site(
-    session: Session, out_dir: Path, base_url: str, *, require_review: bool = True
+    session: Session,
+    out_dir: Path,
+    base_url: str,
+    *,
+    require_review: bool = True,
+    feed_size: int = FEED_SIZE,
 ) -> PublishResult:
     """Write the public site into ``out_dir``; links are absolute under ``base_url``."""
     links = Links(check_base_url(base_url))
     site = build_site(session, require_review=require_review)
-    files: dict[str, bytes | None] = dict(render_site(site, links))
-    files.update(evidence_files(session, site.evidence, out_dir))
+    files: dict[str, bytes | None] = dict(render_site(site, links, feed_size=feed_size))
+    files.update(evidence_files(session, site.evidence, owned(out_dir)))
     stats = write_site(out_dir, files)
     return PublishResult(
         out_dir=out_dir,

@@ -29,6 +29,14 @@ def _safe_rel(rel: str) -> str:
     return path.as_posix()
 
 
+def owned(out_dir: Path) -> set[str]:
+    """The files the last run wrote (relative paths), from the manifest."""
+    manifest = out_dir / MANIFEST
+    if not manifest.is_file():
+        return set()
+    return set(manifest.read_text(encoding="utf-8").splitlines())
+
+
 def write_site(out_dir: Path, files: Mapping[str, bytes | None]) -> WriteStats:
     """Make ``out_dir`` hold ``files`` (relative path → bytes; None keeps an existing file)."""
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,9 @@
 
 ``queries`` reads the database into plain ``model`` objects; the renderers (``html``,
 ``matrix``, ``digest``, ``feed``, ``jsondump``) are pure functions of those objects; ``writer``
-ties them together and exports the archived snapshots every report links to.
+ties them together and exports the archived snapshots every report links to (``archive``,
+named by content hash); ``weeks`` splits the change report per ISO week and ``manifest``
+keeps writes incremental.
 """
 
 from monitor.reports.writer import FILES, FORMATS, write_all_reports, write_report

@@ -1,7 +1,12 @@
 """Export archived snapshots next to the reports, so every evidence link opens the exact bytes.
 
-File names are ``<snapshot_id>-<sha256[:12]>.<ext>``: unique per version, stable across runs,
+File names are ``<sha256>.<ext>``: the content's hash, so identical bytes fetched many times
+(a page that flips back, an outage's refetches) are stored once, names are stable across runs,
 and a reader can check the file against the sha256 printed beside the link.
+
+Exports already made are listed in ``archive/.exported``, so a cycle neither stats nor reads
+them again: its work is proportional to the new versions it cites. Deleting that list makes the
+next export check every cited file once.
 
 Archived pages are hostile input: an HTML or XML snapshot opened from the published folder would
 run its scripts on the publisher's origin. They are exported byte for byte (the sha256 still
@@ -25,6 +30,7 @@ from storage.blobs import BlobIntegrityError, read_blob
 
 log = logging.getLogger(__name__)
 ARCHIVE_DIR = "archive"
+EXPORTED = ".exported"  # names of the files exported with verified bytes
 
 _EXT_BY_TYPE = (
     ("html", "html"),
@@ -50,8 +56,8 @@ def extension(ref: VersionRef) -> str:
 
 
 def base_name(ref: VersionRef) -> str:
-    """``<snapshot_id>-<sha256[:12]>.<format>``, before any neutralising suffix."""
-    return f"{ref.snapshot_id}-{ref.sha256[:12]}.{extension(ref)}"
+    """``<sha256>.<format>``, before any neutralising suffix: one name per distinct content."""
+    return f"{ref.sha256}.{extension(ref)}"
 
 
 def archive_name(ref: VersionRef) -> str:
@@ -74,29 +80,52 @@ class Links:
         return self.base + archive_name(ref)
 
 
-def export_snapshots(session: Session, refs: Iterable[VersionRef], directory: Path) -> list[Path]:
-    """Write each snapshot's raw bytes into ``directory`` (skipping files already there).
+def _known(directory: Path) -> set[str]:
+    listing = directory / EXPORTED
+    if not listing.is_file():
+        return set()
+    return set(listing.read_text(encoding="utf-8").split())
 
-    A snapshot whose stored bytes fail their sha256 must not become evidence, nor stop the
-    other reports: its file holds a note saying so instead, so its evidence link shows the
-    damage, and the problem is logged.
+
+def export_snapshots(session: Session, refs: Iterable[VersionRef], directory: Path) -> list[Path]:
+    """Write each snapshot's raw bytes into ``directory`` once per distinct content.
+
+    Files listed in ``.exported`` are known to hold their verified bytes and are skipped
+    without a stat or a blob read. A snapshot whose stored bytes fail their sha256 must not
+    become evidence, nor stop the other reports: its file holds a note saying so instead, so
+    its evidence link shows the damage, and the problem is logged; it is not listed, so a
+    later export writes the real bytes once the database is restored.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    known = _known(directory)
+    added: list[str] = []
     written: list[Path] = []
-    seen: set[int] = set()
+    seen: set[str] = set()
     for ref in refs:
-        if ref.snapshot_id in seen:
+        name = archive_name(ref)
+        if name in seen:
             continue
-        seen.add(ref.snapshot_id)
-        target = directory / archive_name(ref)
-        if not (target.is_file() and target.stat().st_size == ref.size):
-            try:
-                body = read_blob(session, ref.sha256)
-            except BlobIntegrityError as exc:
-                log.error("snapshot %s not exported: %s", ref.snapshot_id, exc)
-                body = damaged_note(ref, str(exc))
-            write_atomic(target, body)
+        seen.add(name)
+        target = directory / name
         written.append(target)
+        if name in known:
+            continue
+        # Exported before the list existed (or by an interrupted run): check it once.
+        if target.is_file() and target.stat().st_size == ref.size:
+            added.append(name)
+            continue
+        try:
+            body = read_blob(session, ref.sha256)
+        except BlobIntegrityError as exc:
+            log.error("snapshot %s not exported: %s", ref.snapshot_id, exc)
+            write_atomic(target, damaged_note(ref, str(exc)))
+            continue
+        write_atomic(target, body)
+        added.append(name)
+    if added:
+        # Appended only after the files are in place: a crash leaves them unlisted, not lost.
+        with open(directory / EXPORTED, "a", encoding="utf-8") as fh:
+            fh.write("".join(f"{name}\n" for name in added))
     return written
 
 
@@ -108,13 +137,20 @@ def damaged_note(ref: VersionRef, problem: str) -> bytes:
     ).encode()
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Replace ``target`` in one step, so a reader never sees half a report or snapshot."""
+def write_atomic(target: Path, data: bytes | Iterable[bytes]) -> None:
+    """Replace ``target`` in one step, so a reader never sees half a report or snapshot.
+
+    ``data`` may come in pieces (an iterable of bytes), written as they are made.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, bytes):
+                fh.write(data)
+            else:
+                for piece in data:
+                    fh.write(piece)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are meant to be published
         os.replace(tmp, target)
     except BaseException:

@@ -24,6 +24,7 @@ from monitor.reports.safe import safe_url, xml_text
 TAG = "tag:policywatch,2026:"
 FEED_ID = TAG + "feed/coverage-changes"
 EMPTY = "No coverage changes in this period."
+FEED_SIZE = 100  # default of [report] feed_size: readers poll the feed, keep it small
 
 # The entry body is HTML inside the feed: escaped by Jinja2 first, then by XML serialisation,
 # so a reader that unescapes once still sees crawled text as text.
@@ -74,14 +75,25 @@ def _content(ev: EventView, links: Links) -> Markup:
     )
 
 
-def render_atom(events: Sequence[EventView], period: Period, links: Links) -> str:
-    """An Atom document with one entry per significant change (none: a feed saying so)."""
-    changes = [e for e in events if e.published]
+def newest(events: Sequence[EventView], size: int = FEED_SIZE) -> list[EventView]:
+    """The ``size`` newest coverage changes, newest first: what the feed carries."""
+    changes = sorted((e for e in events if e.published), key=lambda e: (e.detected_at, e.id))
+    return changes[-max(size, 1) :][::-1]
+
+
+def render_atom(
+    events: Sequence[EventView], period: Period, links: Links, *, size: int = FEED_SIZE
+) -> str:
+    """An Atom document of the ``size`` newest significant changes (none: a feed saying so)."""
+    total = sum(1 for e in events if e.published)
+    changes = newest(events, size)
     fg = FeedGenerator()
     fg.id(FEED_ID)
     fg.title("policywatch: ketamine and esketamine coverage changes")
     fg.author({"name": "policywatch"})
-    subtitle = f"{len(changes)} coverage change(s), {period_text(period)}" if changes else EMPTY
+    subtitle = f"{total} coverage change(s), {period_text(period)}" if changes else EMPTY
+    if total > len(changes):
+        subtitle += f"; the newest {len(changes)} here"
     if period.awaiting_review:
         subtitle += f" ({period.awaiting_review} more await an analyst's review)"
     fg.subtitle(subtitle)
@@ -90,7 +102,7 @@ def render_atom(events: Sequence[EventView], period: Period, links: Links) -> st
     latest = max((e.detected_at for e in changes), default=period.generated_at)
     fg.updated(latest)
     # feedgen prepends each added entry; add oldest first so the newest ends up on top.
-    for ev in sorted(changes, key=lambda e: (e.detected_at, e.id)):
+    for ev in reversed(changes):
         fe = fg.add_entry()
         fe.id(entry_id(ev.id))
         fe.title(xml_text(f"{ev.source.payer}: {strip_payer(ev.summary, ev.source.payer)}"))

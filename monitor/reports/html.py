@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from jinja2 import DictLoader, Environment, StrictUndefined
@@ -30,6 +30,7 @@ from monitor.reports.present import (
 )
 from monitor.reports.safe import safe_url
 from monitor.reports.templates import CSS, TEMPLATES
+from monitor.reports.weeks import Page, PageLine, PayerLine
 
 # C0 controls other than tab/newline/CR are invalid in HTML text and show as boxes.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -164,6 +165,51 @@ def render_changes_html(
         changes=[change_view(e) for e in events if e.published],
         operator=[e for e in events if not e.published],
         awaiting=period.awaiting_review,
+        nav_items=list(nav),
+    )
+
+
+def render_week_html(
+    page: Page,
+    generated_at: datetime,
+    links: Links,
+    *,
+    nav: Sequence[tuple[str, str]] = (),
+) -> str:
+    """One page of the change report: a week's (or part's) cards and operator events."""
+    return _render(
+        "changes.html",
+        links,
+        title=f"Coverage changes, {page.label} · policywatch",
+        period=page.title,
+        generated=when(generated_at),
+        changes=[change_view(e) for e in page.events if e.published],
+        operator=[e for e in page.events if not e.published],
+        awaiting=0,  # counted on the index, over the whole period
+        nav_items=list(nav),
+    )
+
+
+def render_changes_index(
+    lines: Sequence[PageLine],
+    payers: Sequence[PayerLine],
+    period: Period,
+    links: Links,
+    *,
+    nav: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The change report's index: changes per week (page) and per payer, linking each page."""
+    return _render(
+        "changes-index.html",
+        links,
+        title="Coverage changes · policywatch",
+        period=period_text(period),
+        generated=when(period.generated_at),
+        changes=sum(w.changes for w in lines),
+        other=sum(w.other for w in lines),
+        awaiting=period.awaiting_review,
+        pages=list(lines),
+        payers=list(payers),
         nav_items=list(nav),
     )
 

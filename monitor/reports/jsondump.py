@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -52,7 +53,20 @@ def event_dict(ev: EventView, links: Links) -> dict[str, Any]:
 
 def render_events_json(events: Sequence[EventView], period: Period, links: Links) -> str:
     """Every event of the period (significant and operator), newest first."""
-    doc = {
+    return "".join(iter_events_json(events, period, links))
+
+
+def iter_events_json(
+    events: Sequence[EventView],
+    period: Period,
+    links: Links,
+    *,
+    details: Callable[[Sequence[EventView]], Sequence[EventView]] = list,
+    batch: int = 500,
+) -> Iterator[str]:
+    """``render_events_json``'s text in pieces: events are given their detail (``details``)
+    and encoded a batch at a time, so memory holds one batch, not the whole document."""
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": _iso(period.generated_at),
         "since": _iso(period.since),
@@ -62,6 +76,20 @@ def render_events_json(events: Sequence[EventView], period: Period, links: Links
         "message": None
         if any(e.significant for e in events)
         else "no coverage changes in this period",
-        "events": [event_dict(e, links) for e in events],
+        "events": [],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    head = json.dumps(doc, indent=2, ensure_ascii=False)
+    if not events:
+        yield head + "\n"
+        return
+    # "events" is the last key: its empty list is where the events go, as json.dumps would
+    # lay them out (two levels deep, so every line of an event is indented four spaces).
+    assert head.endswith('"events": []\n}')
+    yield head[: -len("]\n}")] + "\n"
+    for start in range(0, len(events), batch):
+        chunk = details(events[start : start + batch])
+        yield ",\n".join(
+            textwrap.indent(json.dumps(event_dict(e, links), indent=2, ensure_ascii=False), "    ")
+            for e in chunk
+        )
+        yield ",\n" if start + batch < len(events) else "\n  ]\n}\n"

@@ -6,11 +6,12 @@ Data-access only: returns plain ``model`` objects, never commits, never renders.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from crawler.extract import EXTRACTOR_VERSION
 from crawler.extract.model import DRUGS, GOOD_OUTCOMES, Extraction
@@ -72,13 +73,20 @@ def load_events(
     since: datetime | None = None,
     until: datetime | None = None,
     significant_only: bool = False,
+    with_detail: bool = True,
 ) -> list[EventView]:
-    """Events detected in [since, until), newest first."""
+    """Events detected in [since, until), newest first.
+
+    Without ``with_detail`` the stored detail (redlines, criteria: most of an event's bytes) is
+    not read and ``detail`` is empty; ``with_details`` adds it to the events that need it.
+    """
     stmt = (
         select(ChangeEventRecord, Source)
         .join(Source, Source.id == ChangeEventRecord.source_id)
         .order_by(ChangeEventRecord.detected_at.desc(), ChangeEventRecord.id.desc())
     )
+    if not with_detail:
+        stmt = stmt.options(defer(ChangeEventRecord.detail))
     if since is not None:
         stmt = stmt.where(ChangeEventRecord.detected_at >= since)
     if until is not None:
@@ -111,11 +119,22 @@ def load_events(
                 review_status=ev.review_status,
                 before=snaps.get(ev.before_snapshot_id) if ev.before_snapshot_id else None,
                 after=snaps[ev.after_snapshot_id],
-                detail=dict(ev.detail or {}),
+                detail=dict(ev.detail or {}) if with_detail else {},
                 differ_version=ev.differ_version,
             )
         )
     return out
+
+
+def with_details(session: Session, events: Sequence[EventView]) -> list[EventView]:
+    """``events`` with their stored detail, read in chunks of ids."""
+    details: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(sorted({e.id for e in events})):
+        stmt = select(ChangeEventRecord.id, ChangeEventRecord.detail).where(
+            ChangeEventRecord.id.in_(chunk)
+        )
+        details.update((i, dict(d or {})) for i, d in session.execute(stmt))
+    return [replace(e, detail=details.get(e.id, {})) for e in events]
 
 
 def _latest_good(session: Session) -> dict[str, tuple[VersionRef, Extraction]]:

@@ -325,4 +325,59 @@ pages are never read as coverage).</footer>
 """
 )
 
-TEMPLATES = {"changes.html": CHANGES, "matrix.html": MATRIX}
+# The change report's index: counts per week (page) and per payer, linking each page. Its size
+# grows with pages and payers, never with the changes' content.
+CHANGES_INDEX = (
+    MACROS
+    + HEAD
+    + """<body>
+<div class="wrap">
+<header>
+<h1>Ketamine and esketamine coverage changes</h1>
+<p class="meta">{{ period }} · generated {{ generated }} ·
+{{ changes }} coverage change{{ "" if changes == 1 else "s" }} ·
+{{ other }} operator event{{ "" if other == 1 else "s" }}
+{% if awaiting %} · <strong>{{ awaiting }} awaiting review</strong>{% endif %}</p>
+{{ nav(nav_items) }}
+</header>
+<main>
+{% if not changes %}
+<p class="empty">No coverage changes in this period.</p>
+{% endif %}
+{% if pages %}
+<section class="group">
+<h2>By week</h2>
+<table class="weeks">
+<thead><tr><th>Week</th><th>Days</th><th>Coverage changes</th><th>Other events</th></tr></thead>
+<tbody>
+{% for w in pages %}
+<tr><td>{{ link(w.href, w.label) }}</td><td>{{ w.days }}</td><td>{{ w.changes }}</td>
+<td>{{ w.other }}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+</section>
+<section class="group">
+<h2>By payer</h2>
+<table class="payers">
+<thead><tr><th>Payer</th><th>Coverage changes</th><th>Other events</th><th>Weeks</th></tr></thead>
+<tbody>
+{% for p in payers %}
+<tr><td>{{ p.payer }}</td><td>{{ p.changes }}</td><td>{{ p.other }}</td>
+<td>{% for week, href, n in p.weeks %}{{ link(href, week) }} ({{ n }}){{ ", " if not loop.last
+}}{% endfor %}</td></tr>
+{% endfor %}
+</tbody>
+</table>
+</section>
+{% endif %}
+</main>
+<footer>policywatch · one page per ISO week (busy weeks in parts); snapshots are exported
+byte for byte, check a file against the sha256 shown beside its link.</footer>
+</div>
+</body>
+</html>
+"""
+)
+
+TEMPLATES = {"changes.html": CHANGES, "changes-index.html": CHANGES_INDEX, "matrix.html": MATRIX}

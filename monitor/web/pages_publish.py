@@ -34,6 +34,7 @@ def publication_page(request: Request) -> Response:
                 now=now,
                 archive_base_url=cfg.report.archive_base_url,
                 require_review=gated,
+                feed_size=cfg.report.feed_size,
             )
         waiting = awaiting_review(load_events(s, since=since))
     return ws.render(

@@ -288,7 +288,7 @@ def test_the_cycle_publishes_when_configured(pdb: Database, tmp_path: Path) -> N
     assert (tmp_path / "site" / "states" / "DC.md").is_file()
 
 
-def test_feed_keeps_the_newest_50(tmp_path: Path) -> None:
+def test_feed_keeps_the_newest_n(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
     from monitor.publish.evidence import Links
@@ -306,10 +306,12 @@ def test_feed_keeps_the_newest_50(tmp_path: Path) -> None:
                        "preferred", "s", None, when, "confirmed", None, ref)  # fmt: skip
         changes.append(PublishedChange(ev, f"change {i}", change_uid(ev)))
     changes.reverse()  # newest first, as the gate returns them
-    feed = feedparser.parse(render_feed(changes, Links(BASE_URL), start))
+    feed = feedparser.parse(render_feed(changes, Links(BASE_URL), start, size=50))
     assert not feed.bozo
     assert [e.title for e in feed.entries] == [f"change {i}" for i in range(59, 9, -1)]
     assert len({e.id for e in feed.entries}) == 50
+    # [publish] feed_size defaults to 100: all 60 fit.
+    assert len(feedparser.parse(render_feed(changes, Links(BASE_URL), start)).entries) == 60
 
 
 def test_a_tampered_archive_is_a_one_line_error(pdb: Database, tmp_path: Path) -> None:
@@ -351,3 +353,28 @@ def test_the_state_answer_is_its_programs_latest_notice() -> None:
     assert _governing([mco, stale]) is stale  # the program's own word, even if stale
     assert _governing([mco]) is mco
     assert _governing([]) is None
+
+
+def test_archive_files_are_named_by_content_and_identical_bytes_are_one_file(
+    pdb: Database, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from storage.models import Snapshot
+
+    add_hostile(pdb)  # its change compares two snapshots of the very same bytes
+    review(pdb, "evil", "confirmed")
+    out = tmp_path / "site"
+    publish(pdb, out)
+    with pdb.session() as s:
+        evil = s.scalars(select(Snapshot).where(Snapshot.source_id == "evil")).all()
+        known = set(s.scalars(select(Snapshot.sha256)))
+    assert len(evil) == 2 and evil[0].sha256 == evil[1].sha256
+    names = [p.name for p in (out / "archive").iterdir()]
+    assert [n for n in names if n.startswith(evil[0].sha256)] == [f"{evil[0].sha256}.html"]
+    for name in names:
+        match = re.fullmatch(r"([0-9a-f]{64})\.(html|pdf|json|txt)", name)
+        assert match and match.group(1) in known, name
+    tx = lxml.html.fromstring((out / "states" / "TX.html").read_bytes())
+    hrefs = {a.get("href") for a in tx.cssselect("a.evidence-link")}
+    assert BASE_URL + f"archive/{evil[0].sha256}.html" in hrefs

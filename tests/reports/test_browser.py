@@ -12,7 +12,7 @@ import pytest
 
 from storage.db import Database
 from tests.reports.conftest import add_hostile
-from tests.reports.helpers import write_all
+from tests.reports.helpers import week_pages, write_all
 
 REQUIRE_SERVICES = os.environ.get("POLICYWATCH_REQUIRE_SERVICES") == "1"
 
@@ -48,7 +48,8 @@ def _run(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def report(db: Database, tmp_path: Path) -> Path:
     add_hostile(db)
-    return write_all(db, tmp_path / "out")["changes.html"]
+    (week,) = week_pages(write_all(db, tmp_path / "out")["changes.html"])
+    return week
 
 
 def test_chromium_renders_redlines_and_stances_and_runs_no_crawled_script(

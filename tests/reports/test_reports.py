@@ -21,7 +21,7 @@ from monitor.reports.queries import load_matrix
 from storage.db import Database
 from storage.models import ChangeEventRecord, Snapshot
 from tests.reports.conftest import NOW
-from tests.reports.helpers import write_all
+from tests.reports.helpers import change_pages_text, week_pages, write_all
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -41,17 +41,25 @@ def test_write_all_reports_writes_every_report_and_the_archive(
     for name in FILES:
         assert written[name] == tmp_path / "out" / name
         assert written[name].stat().st_size > 200
-    assert sorted("".join(p.suffixes) for p in written["archive"].iterdir()) == sorted(
-        [".html.txt"] * 6 + [".json", ".pdf"]
-    )
+    # One file per distinct content: the demo refetches identical bytes under new snapshot ids.
+    with db.session() as s:
+        cited = {
+            (snap.sha256, snap.content_type)
+            for snap in s.scalars(select(Snapshot))
+            if snap.source_id != "demo-ridgeline-ketamine" or snap.http_status == 200
+        }
+    files = [p for p in written["archive"].iterdir() if not p.name.startswith(".")]
+    assert len({p.name.split(".")[0] for p in files}) == len(files) <= len(cited)
+    assert {"".join(p.suffixes[-2:]) for p in files} == {".html.txt", ".json", ".pdf"}
+    assert week_pages(written["changes.html"])  # the index links one page per ISO week
 
 
 def test_change_report_shows_each_change_with_summary_redline_criteria_and_stances(
     db: Database, tmp_path: Path
 ) -> None:
-    html = write_all(db, tmp_path)["changes.html"].read_text(encoding="utf-8")
-    doc = lxml.html.fromstring(html)
-    cards = doc.cssselect("article.change")
+    index = write_all(db, tmp_path)["changes.html"]
+    pages = [lxml.html.fromstring(p.read_text(encoding="utf-8")) for p in week_pages(index)]
+    cards = [c for doc in pages for c in doc.cssselect("article.change")]
     assert len(cards) == len(_significant(db)) == 2
     by_payer = {c.cssselect("h2")[0].text_content(): c for c in cards}
     evergreen = by_payer["Evergreen Mutual Health (sample) · Esketamine (Spravato)"]
@@ -84,6 +92,7 @@ def test_change_report_shows_each_change_with_summary_redline_criteria_and_stanc
     assert badges == ["non-preferred", "preferred"]
     assert "OR" in columbia.cssselect("dl.facts")[0].text_content()
     # The maintenance page is an operator event: collapsed, never a coverage card.
+    (doc,) = pages  # the demo's events are all of one week
     operator = doc.cssselect("details.operator")[0]
     assert "open" not in operator.attrib
     assert "unavailable" in operator.text_content() and "Ridgeline Care" in operator.text_content()
@@ -96,18 +105,20 @@ def test_every_evidence_link_opens_the_archived_bytes_of_its_snapshot(
     written = write_all(db, tmp_path)
     with db.session() as s:
         snaps = {snap.id: snap.sha256 for snap in s.scalars(select(Snapshot))}
-    for name in ("changes.html", "matrix.html"):
-        doc = lxml.html.fromstring(written[name].read_text(encoding="utf-8"))
+    (week,) = week_pages(written["changes.html"])
+    for page in (week, written["matrix.html"]):
+        doc = lxml.html.fromstring(page.read_text(encoding="utf-8"))
         hrefs = [a.get("href") for a in doc.cssselect("a") if a.get("href", "").startswith("arc")]
-        assert hrefs, name
+        assert hrefs, page
         for href in hrefs:
-            match = re.fullmatch(r"archive/(\d+)-([0-9a-f]{12})\.(html\.txt|pdf|json)", href)
+            # Named by content: the file's sha256 is its name, and a stored snapshot's.
+            match = re.fullmatch(r"archive/([0-9a-f]{64})\.(html\.txt|pdf|json)", href)
             assert match, href
             body = (tmp_path / href).read_bytes()
-            assert hashlib.sha256(body).hexdigest() == snaps[int(match.group(1))]
-            assert snaps[int(match.group(1))].startswith(match.group(2))
+            assert hashlib.sha256(body).hexdigest() == match.group(1)
+            assert match.group(1) in snaps.values()
     # The full sha256 printed beside each change's links is the file's.
-    doc = lxml.html.fromstring(written["changes.html"].read_text(encoding="utf-8"))
+    doc = lxml.html.fromstring(week.read_text(encoding="utf-8"))
     for li in doc.cssselect("article.change ul.evidence li"):
         links = [a.get("href") for a in li.cssselect("a") if a.get("href").startswith("archive/")]
         if links:
@@ -119,7 +130,7 @@ def test_links_point_at_the_published_archive_when_a_base_url_is_set(
     db: Database, tmp_path: Path
 ) -> None:
     written = write_all(db, tmp_path, archive_base_url="https://reports.example.org/archive/")
-    html = written["changes.html"].read_text(encoding="utf-8")
+    html = change_pages_text(written["changes.html"])
     assert 'href="https://reports.example.org/archive/' in html
     assert 'href="archive/' not in html
     assert any(written["archive"].iterdir())  # still exported, for publishing
@@ -278,7 +289,7 @@ def test_dismissed_and_flip_back_changes_are_not_published(db: Database, tmp_pat
     files = write_all(db, tmp_path)
     digest = files["digest.md"].read_text(encoding="utf-8")
     feed = ET.parse(files["feed.atom"]).getroot()
-    html = files["changes.html"].read_text(encoding="utf-8")
+    html = change_pages_text(files["changes.html"])
     for summary in summaries:
         assert summary not in digest
     assert feed.findall("{http://www.w3.org/2005/Atom}entry") == []
