@@ -35,6 +35,8 @@ class CrawlSettings:
     log_file: str = ""  # Scrapy's detailed log; empty: <data dir>/logs/crawl.log
     # Internal addresses (CIDRs, IPs or host names) a redirect or link may lead to.
     allow_private: list[str] = field(default_factory=list)
+    # Processes that parse new versions during a crawl; -1: one per core; 0: the crawl process.
+    extract_workers: int = -1
 
 
 @dataclass

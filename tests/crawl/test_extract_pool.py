@@ -144,3 +144,16 @@ def test_downloads_go_on_while_a_page_is_parsed(
     assert order.index(held) < len(order) - 1  # other pages were still to fetch after it
     assert sentinel.with_suffix(".verdict").read_text() == "downloads went on"
     assert (summary.new_versions, summary.failed) == (8, 0)
+
+
+def test_crawl_extract_workers_in_the_config_sizes_the_pool(tmp_path: Path) -> None:
+    from crawler.config import ConfigError, load_config
+    from crawler.runner import scrapy_settings
+
+    assert scrapy_settings(Config(), [])["POLICYWATCH_EXTRACT_WORKERS"] == -1  # one per core
+    path = tmp_path / "policywatch.toml"
+    path.write_text("[crawl]\nextract_workers = 0\n")
+    assert scrapy_settings(load_config(path, env={}), [])["POLICYWATCH_EXTRACT_WORKERS"] == 0
+    path.write_text('[crawl]\nextract_workers = "all"\n')
+    with pytest.raises(ConfigError, match="extract_workers"):
+        load_config(path, env={})
