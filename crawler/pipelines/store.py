@@ -59,8 +59,8 @@ class StorePipeline:
         self.health: dict[str, str | None] = {}
         self.db: Database | None = None
         self.run_id: int | None = None
-        # Everything below is touched by the writer thread only, once open_spider has run:
-        # counts, unstored, failures, health. The reactor thread only fills the buffer.
+        # Once open_spider has run, counts, unstored, failures and health are touched by the
+        # writer thread only; the reactor thread fills the buffer and hands it over.
         self.writer: ThreadPoolExecutor | None = None
         self.pending: list[Future[None]] = []  # batches handed to the writer, not yet written
 
