@@ -90,6 +90,9 @@ POLICYWATCH_BATCH_SIZE = 200  # fetch records written per transaction
 POLICYWATCH_EXTRACT = True  # run extraction on new versions
 POLICYWATCH_EXTRACT_WORKERS = -1  # extraction processes; -1: one per core; 0: in the crawl process
 POLICYWATCH_EXTRACTOR = "crawler.extract.extract"  # module.function run on each new version
+# Seconds one document may take in the pool before its workers are killed and it is recorded as
+# unparseable; 0: no limit. (Parsing in the crawl process, workers = 0, cannot be stopped.)
+POLICYWATCH_EXTRACT_TIMEOUT = 300.0
 POLICYWATCH_ALLOW_PRIVATE: list[str] = []  # [crawl] allow_private: internal hop targets allowed
 POLICYWATCH_INTERNAL_NETWORKS: list[str] = []  # empty: every non-public range is internal
 POLICYWATCH_BATCH_BYTES = 8 * 1024 * 1024  # bodies buffered before a write, at most

@@ -30,11 +30,13 @@ class ExtractPipeline:
         version: str,
         workers: int = 0,
         stats: Any = None,
+        timeout: float | None = None,
     ) -> None:
         self.extractor = extractor  # module.function; None: extraction is off
         self.version = version
         self.workers = workers
         self.stats = stats
+        self.timeout = timeout
         self.pool: ExtractorPool | None = None
 
     @classmethod
@@ -52,11 +54,12 @@ class ExtractPipeline:
             log.warning("extracting in the crawl process: the pool needs the asyncio reactor")
             workers = 0
         extractor = settings.get("POLICYWATCH_EXTRACTOR") or DEFAULT_EXTRACTOR
-        return cls(extractor, EXTRACTOR_VERSION, workers, crawler.stats)
+        timeout = settings.getfloat("POLICYWATCH_EXTRACT_TIMEOUT", 0.0) or None
+        return cls(extractor, EXTRACTOR_VERSION, workers, crawler.stats, timeout)
 
     def open_spider(self) -> None:
         if self.extractor is not None and self.workers > 0:
-            self.pool = ExtractorPool(self.workers, self.extractor).start()
+            self.pool = ExtractorPool(self.workers, self.extractor, self.timeout).start()
 
     async def process_item(self, item: FetchResult) -> FetchResult:
         if self.extractor is None or not item.is_new:

@@ -7,7 +7,10 @@ worker per core) and the pipeline awaits the result as an asyncio future.
 A worker that dies (a crash in a C parser, the OOM killer) breaks the whole pool and fails every
 extraction in flight, the culprit's and its innocent neighbours'. The pool is replaced and each
 of those is tried again alone in a one-process lane: what dies there is the culprit, recorded
-as ``unparseable`` against its source, and the crawl goes on.
+as ``unparseable`` against its source, and the crawl goes on. An extraction that runs past
+``POLICYWATCH_EXTRACT_TIMEOUT`` (a parser in an endless loop would otherwise hold the crawl
+open for ever) is treated the same way: its pool's workers are killed, as a running task
+cannot be cancelled.
 """
 
 from __future__ import annotations
@@ -72,6 +75,21 @@ def prepare(
     return extraction, extraction_fields(extraction)
 
 
+class ExtractionTimedOut(BrokenProcessPool):
+    """An extraction ran too long; its pool's workers were killed to stop it."""
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    kill = getattr(pool, "kill_workers", None)  # Python 3.14
+    if kill is not None:
+        kill()
+        return
+    # Before 3.14 the executor offers no way to stop a running task: kill its processes, which
+    # the executor then reports as a broken pool to every extraction in flight.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+
+
 def _worker_init(parent_pid: int) -> None:
     # A crawl killed with SIGKILL must not leave its parsers running (see die_with_parent).
     from crawler.runner import die_with_parent
@@ -82,12 +100,15 @@ def _worker_init(parent_pid: int) -> None:
 class ExtractorPool:
     """Worker processes that run ``prepare``; start once per crawl, then ``close``."""
 
-    def __init__(self, workers: int, extractor: str = DEFAULT_EXTRACTOR) -> None:
+    def __init__(
+        self, workers: int, extractor: str = DEFAULT_EXTRACTOR, timeout: float | None = None
+    ) -> None:
         if workers < 1:
             raise ValueError("an extractor pool needs at least one worker")
         self.workers = workers
         self.extractor = extractor
-        self.crashes = 0  # pools lost to a dying worker, for the crawl's stats
+        self.timeout = timeout or None  # seconds per document; None: no limit
+        self.crashes = 0  # pools lost to a dying or stuck worker, for the crawl's stats
         self._pool: ProcessPoolExecutor | None = None
         self._lane: ProcessPoolExecutor | None = None  # one process: retries after a crash
         self._lane_lock = asyncio.Lock()
@@ -135,15 +156,17 @@ class ExtractorPool:
                 self._lane = self._new(1)
             try:
                 return await self._run(self._lane, body, content_type, url)
-            except BrokenProcessPool:
+            except BrokenProcessPool as exc:
                 self._lane.shutdown(wait=False, cancel_futures=True)
                 self._lane = None
-                log.error("the extractor process died on %s; recorded as unparseable", url)
+                if isinstance(exc, ExtractionTimedOut):
+                    why = f"extraction took longer than {self.timeout:g} s and was stopped"
+                else:
+                    why = "the extractor process died on this document (crash or out of memory)"
+                log.error("%s: %s; recorded as unparseable", url, why)
                 from crawler.pipelines.store import extraction_fields
 
-                dead = failed(
-                    "the extractor process died on this document (crash or out of memory)"
-                )
+                dead = failed(why)
                 return dead, extraction_fields(dead)
 
     async def _run(
@@ -152,7 +175,11 @@ class ExtractorPool:
         future: Future[tuple[Any, dict[str, Any]]] = pool.submit(
             prepare, self.extractor, body, content_type, url
         )
-        return await asyncio.wrap_future(future)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+        except TimeoutError:
+            _kill_workers(pool)
+            raise ExtractionTimedOut(f"extraction of {url} ran past {self.timeout:g} s") from None
 
     def close(self) -> None:
         """Stop the workers (waits for running extractions; nothing is queued at close)."""

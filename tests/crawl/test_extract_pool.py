@@ -15,14 +15,14 @@ from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ExtractionRecord, Snapshot, Source
 from tests.crawl import waiting_extractor
-from tests.crawl.crashing_extractor import MARK
+from tests.crawl.crashing_extractor import MARK, STUCK
 from tests.crawl.helpers import crawl, source, write_registry
 from tests.extract_samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
 
 CRASHING = "tests.crawl.crashing_extractor.extract"
 
 
-def _site(site: LocalSite, tmp_path: Path, *, crash: bool = False) -> Path:
+def _site(site: LocalSite, tmp_path: Path, *, crash: bool = False, stuck: bool = False) -> Path:
     entries = []
     for i in range(6):
         site.set(f"/p{i}.html", SAMPLE_HTML.replace("</body>", f"<p>page {i}</p></body>"))
@@ -42,6 +42,9 @@ def _site(site: LocalSite, tmp_path: Path, *, crash: bool = False) -> Path:
     if crash:
         site.set("/crash.html", SAMPLE_HTML.replace("</body>", MARK.decode() + "</body>"))
         entries.append(source("crash-page", site.url("/crash.html")))
+    if stuck:
+        site.set("/stuck.html", SAMPLE_HTML.replace("</body>", STUCK.decode() + "</body>"))
+        entries.append(source("stuck-page", site.url("/stuck.html")))
     return write_registry(tmp_path / "sources.toml", entries)
 
 
@@ -105,6 +108,26 @@ def test_a_dying_worker_costs_only_its_own_document(
         assert (crashed.consecutive_failures, crashed.last_error_kind) == (1, "unparseable")
         assert s.get(Source, "page-0").consecutive_failures == 0  # type: ignore[union-attr]
     db.dispose()
+
+
+def test_an_extraction_that_never_ends_is_stopped_and_recorded(
+    site: LocalSite, tmp_path: Path, fast_config: Config
+) -> None:
+    fast_config.database = f"sqlite:///{tmp_path / 'pw.sqlite'}"
+    registry = _site(site, tmp_path, stuck=True)
+    summary = crawl(
+        fast_config,
+        registry,
+        POLICYWATCH_EXTRACTOR=CRASHING,
+        POLICYWATCH_EXTRACT_WORKERS=2,
+        POLICYWATCH_EXTRACT_TIMEOUT=1.5,
+    )
+    assert (summary.new_versions, summary.failed, summary.status) == (10, 0, "finished")
+    found = _extractions(fast_config.database)
+    outcome, message, _ = found["stuck-page"]
+    assert outcome == "unparseable"
+    assert message == "extraction took longer than 1.5 s and was stopped"
+    assert all(o == "ok" for sid, (o, _, _) in found.items() if sid.startswith("page-"))
 
 
 def test_downloads_go_on_while_a_page_is_parsed(
