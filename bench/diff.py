@@ -152,6 +152,7 @@ def bench_sources(n_sources: int = 10_000, changed: float = 0.01) -> dict[str, f
     from sqlalchemy import insert, update
 
     from crawler.extract import EXTRACTOR_VERSION, extract
+    from crawler.extract.record import record_columns
     from monitor.changes import detect_changes
     from monitor.sites.demo import document
     from storage.db import Database
@@ -214,16 +215,19 @@ def bench_sources(n_sources: int = 10_000, changed: float = 0.01) -> dict[str, f
                     for i in rows
                 ]
             s.execute(insert(Snapshot), snaps)
-            data = {1: v1.to_dict(), 2: v2_noise.to_dict(), 3: v2_changed.to_dict()}
+            data = {
+                1: record_columns(v1),
+                2: record_columns(v2_noise),
+                3: record_columns(v2_changed),
+            }
             s.execute(
                 insert(ExtractionRecord),
                 [
                     {
                         "snapshot_id": version * n_sources + i,
                         "extractor_version": EXTRACTOR_VERSION,
-                        "outcome": "ok",
                         "created_at": now,
-                        "data": data[1 if version == 1 else 3 if i % every == 0 else 2],
+                        **data[1 if version == 1 else 3 if i % every == 0 else 2],
                     }
                     for version in (1, 2)
                     for i in rows

@@ -1,8 +1,10 @@
 """policywatch.toml: one file for the database, sources, crawling, schedule, notifications, reports.
 
 Precedence (highest first): command-line options, environment variables, the config file,
-built-in defaults. The file is found at ``--config``, ``$POLICYWATCH_CONFIG`` or
-``./policywatch.toml``.
+built-in defaults. The file is found at ``--config``, ``$POLICYWATCH_CONFIG``,
+``./policywatch.toml``, ``$XDG_CONFIG_HOME/policywatch/config.toml`` (``~/.config``), then
+``/etc/policywatch/config.toml`` (``$POLICYWATCH_SYSTEM_CONFIG_DIR`` moves that one). Pydantic
+validates it; every mistake of the file is reported at once, each with its line.
 """
 
 from __future__ import annotations
@@ -10,92 +12,164 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from crawler.toml_errors import Loc, error_lines
 from storage.db import default_data_dir, default_db_url
 
 DEFAULT_CONTACT = "https://github.com/policywatch/policywatch"
 
+# Where the config file is looked for after --config / $POLICYWATCH_CONFIG / ./policywatch.toml.
+SYSTEM_CONFIG_DIR = "/etc/policywatch"
+
 
 class ConfigError(ValueError):
-    """The config file is invalid; the message names the file, the section and the key."""
+    """The config file is invalid; the message names the file, the line, the section and the key."""
 
 
-@dataclass
-class CrawlSettings:
+# Unknown keys are errors (a typo must not silently fall back to a default), and values keep
+# their TOML type: "8" is not a number, 1 is not true.
+_STRICT = ConfigDict(extra="forbid", strict=True, validate_default=False)
+Positive = Annotated[int, Field(ge=1)]
+NonNegative = Annotated[int, Field(ge=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+
+
+class CrawlSettings(BaseModel):
+    model_config = _STRICT
+
     contact: str = DEFAULT_CONTACT
-    concurrency: int = 8  # across domains; per domain it is always one request at a time
-    download_delay: float = 1.0
-    timeout: float = 30.0
-    max_bytes: int = 50 * 1024 * 1024
-    retries: int = 2
+    concurrency: Positive = 8  # across domains; per domain it is always one request at a time
+    download_delay: NonNegativeFloat = 1.0
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    max_bytes: Positive = 50 * 1024 * 1024
+    retries: NonNegative = 2
     obey_robots: bool = True
     log_file: str = ""  # Scrapy's detailed log; empty: <data dir>/logs/crawl.log
+    # The crawl log rotates at this size, keeping log_backups older files (crawl.log.1 ...).
+    log_max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    log_backups: NonNegative = 5
     # Internal addresses (CIDRs, IPs or host names) a redirect or link may lead to.
-    allow_private: list[str] = field(default_factory=list)
+    allow_private: list[str] = Field(default_factory=list)
     # Processes that parse new versions during a crawl; -1: one per core; 0: the crawl process.
-    extract_workers: int = -1
+    extract_workers: Annotated[int, Field(ge=-1)] = -1
 
 
-@dataclass
-class ScheduleSettings:
+def _check_cron(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(
+            f"{value!r} is not a cron expression (minute hour day month weekday, "
+            f"e.g. '0 6 * * *'): {exc}"
+        ) from None
+    return value
+
+
+class ScheduleSettings(BaseModel):
+    model_config = _STRICT
+
     cycle: str = "0 6 * * *"  # daily at 06:00 UTC
     digest: str = "0 7 * * 1"  # Mondays at 07:00 UTC
     discover: str = "0 5 * * 1"  # Mondays at 05:00 UTC: scan index pages for new documents
-    misfire_grace_seconds: int = 3600
+    misfire_grace_seconds: Positive = 3600
     lock_url: str = ""  # Redis URL: one cycle at a time across hosts; empty = this process only
-    lock_ttl_seconds: int = 6 * 3600
+    lock_ttl_seconds: Positive = 6 * 3600
+
+    @field_validator("cycle", "digest", "discover")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return _check_cron(value)
 
 
-@dataclass
-class NotifySettings:
-    analysts: list[str] = field(default_factory=list)  # Apprise URLs
-    operators: list[str] = field(default_factory=list)
-    failure_threshold: int = 3  # consecutive failures before operators hear of a source
+class NotifySettings(BaseModel):
+    model_config = _STRICT
+
+    analysts: list[str] = Field(default_factory=list)  # Apprise URLs
+    operators: list[str] = Field(default_factory=list)
+    failure_threshold: Positive = 3  # consecutive failures before operators hear of a source
 
 
-@dataclass
-class ReportSettings:
+class ReportSettings(BaseModel):
+    model_config = _STRICT
+
     out_dir: str = ""  # empty: <data dir>/reports
     archive_base_url: str = ""  # where exported snapshots are published, for evidence links
-    feed_size: int = 100  # entries in feed.atom: the newest coverage changes
+    feed_size: Positive = 100  # entries in feed.atom: the newest coverage changes
 
 
-@dataclass
-class PublishSettings:
+class PublishSettings(BaseModel):
+    model_config = _STRICT
+
     out_dir: str = ""  # empty: the cycle does not publish the public site
     base_url: str = ""  # where out_dir is served: every link on the site is absolute under it
     # Digest, feed, reports and the site carry only changes an analyst confirmed.
     require_review: bool = True
-    feed_size: int = 100  # entries in the site's feed.atom: the newest confirmed changes
+    feed_size: Positive = 100  # entries in the site's feed.atom: the newest confirmed changes
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if value and not re.match(r"(?:https?://[^/?#]+|file://)", value):
+            raise ValueError(
+                f"base_url {value!r} is not an absolute http(s) URL; "
+                "write it as https://example.org/coverage/"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _base_url_with_out_dir(self) -> PublishSettings:
+        if self.out_dir and not self.base_url:
+            raise ValueError(
+                "out_dir is set but base_url is empty; set base_url to the address where "
+                "out_dir is served (e.g. https://example.org/coverage/)"
+            )
+        return self
 
 
-@dataclass
-class ClusterSettings:
+def _check_queue_url(value: str) -> str:
+    if value and not value.startswith(("redis://", "rediss://")):
+        raise ValueError("queue_url must be a Redis URL such as redis://host:6379/0")
+    return value
+
+
+class ClusterSettings(BaseModel):
+    model_config = _STRICT
+
     # Redis URL of the crawl queue; empty: `run` crawls in its own child process as usual.
     queue_url: str = ""
     namespace: str = "policywatch"  # prefix of every Redis key of the cluster
-    batch_size: int = 25  # sources per queue message (one Scrapy crawl in a worker)
-    deadline_seconds: int = 6 * 3600  # how long `run` waits for the workers
+    batch_size: Positive = 25  # sources per queue message (one Scrapy crawl in a worker)
+    deadline_seconds: Positive = 6 * 3600  # how long `run` waits for the workers
     # A worker silent this long is dead: its unfinished batches go back on the queue.
-    heartbeat_timeout_seconds: int = 60
+    heartbeat_timeout_seconds: Positive = 60
+
+    @field_validator("queue_url")
+    @classmethod
+    def _redis(cls, value: str) -> str:
+        return _check_queue_url(value)
 
 
-@dataclass
-class Config:
+class Config(BaseModel):
+    model_config = _STRICT
+
     database: str = ""
-    sources: list[str] = field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
     # Loaded on top of whichever registry is in use (e.g. sources accepted from discovery).
-    extra_sources: list[str] = field(default_factory=list)
-    crawl: CrawlSettings = field(default_factory=CrawlSettings)
-    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
-    notify: NotifySettings = field(default_factory=NotifySettings)
-    report: ReportSettings = field(default_factory=ReportSettings)
-    publish: PublishSettings = field(default_factory=PublishSettings)
-    cluster: ClusterSettings = field(default_factory=ClusterSettings)
-    path: Path | None = None
+    extra_sources: list[str] = Field(default_factory=list)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+    publish: PublishSettings = Field(default_factory=PublishSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    path: Path | None = Field(default=None, exclude=True)  # the file read; not a file key
 
     @property
     def db_url(self) -> str:
@@ -114,30 +188,98 @@ class Config:
         return Path(self.report.out_dir) if self.report.out_dir else default_data_dir() / "reports"
 
 
-_SECTIONS: dict[str, type] = {
-    "crawl": CrawlSettings,
-    "schedule": ScheduleSettings,
-    "notify": NotifySettings,
-    "report": ReportSettings,
-    "publish": PublishSettings,
-    "cluster": ClusterSettings,
+_FILE_KEYS = [name for name in Config.model_fields if name != "path"]
+_SECTIONS: dict[str, type[BaseModel]] = {
+    name: info.annotation
+    for name, info in Config.model_fields.items()
+    if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
 }
 
 
-def _fill(obj: Any, table: dict[str, Any], where: str) -> None:
-    allowed = list(obj.__dataclass_fields__)
-    for key, value in table.items():
-        if key not in allowed:
-            raise ConfigError(f"{where}: unknown key {key!r}; allowed: {', '.join(allowed)}")
-        current = getattr(obj, key)
-        expected = type(current)
-        if expected is float and isinstance(value, int):
-            value = float(value)
-        if not isinstance(value, expected):
-            raise ConfigError(
-                f"{where}: key {key!r} must be {expected.__name__}, got {type(value).__name__}"
-            )
-        setattr(obj, key, value)
+def _allowed(loc: Loc) -> Sequence[str]:
+    """The keys a table at ``loc`` (that of an unknown key) accepts."""
+    if len(loc) == 2 and loc[0] in _SECTIONS:
+        return list(_SECTIONS[str(loc[0])].model_fields)
+    return _FILE_KEYS
+
+
+def _field(loc: Loc) -> str:
+    if len(loc) == 1 and loc[0] in _SECTIONS:
+        return f"[{loc[0]}]"
+    if len(loc) >= 2 and isinstance(loc[0], str):
+        rest = ".".join(str(p) for p in loc[1:])
+        return f"[{loc[0]}] {rest}"
+    return ".".join(str(p) for p in loc) or "(file)"
+
+
+def search_path(env: dict[str, str]) -> list[Path]:
+    """Where a config file is looked for when neither --config nor $POLICYWATCH_CONFIG names one:
+    the working directory, the user's ($XDG_CONFIG_HOME), the system's (/etc/policywatch)."""
+    xdg = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
+    system = env.get("POLICYWATCH_SYSTEM_CONFIG_DIR") or SYSTEM_CONFIG_DIR
+    return [
+        Path("policywatch.toml"),
+        Path(xdg) / "policywatch" / "config.toml",
+        Path(system) / "config.toml",
+    ]
+
+
+def find_config(path: str | Path | None, env: dict[str, str]) -> Path | None:
+    chosen = path or env.get("POLICYWATCH_CONFIG")
+    if chosen:
+        return Path(chosen)
+    return next((p for p in search_path(env) if p.is_file()), None)
+
+
+def _read(file: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = file.read_text(encoding="utf-8")
+        return text, tomllib.loads(text)
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{file}: is a directory; give the path of policywatch.toml") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{file}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the config file: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+
+
+def parse_config(file: Path) -> Config:
+    """The config in ``file``, validated: every mistake in it reported at once, with its line."""
+    text, data = _read(file)
+    problems: list[str] = []
+    if "path" in data:  # a field of Config, but not something the file may set
+        data = {k: v for k, v in data.items() if k != "path"}
+        problems.append(
+            f"{file}:{_line(text, ('path',))}: path: unknown key 'path'; "
+            f"allowed: {', '.join(_FILE_KEYS)}"
+        )
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as exc:
+        problems += error_lines(file, text, exc, field_name=_field, allowed=_allowed)
+        cfg = Config()
+    if len(problems) == 1:
+        raise ConfigError(problems[0])
+    if problems:
+        raise ConfigError(
+            f"{file}: {len(problems)} problems; fix them and run the command again:\n"
+            + "\n".join(problems)
+        )
+    cfg.path = file
+    base = file.resolve().parent
+    cfg.sources = [_relative(base, v) for v in cfg.sources]
+    cfg.extra_sources = [_relative(base, v) for v in cfg.extra_sources]
+    return cfg
+
+
+def _line(text: str, loc: Loc) -> int:
+    from crawler.toml_errors import key_lines, line_of
+
+    return line_of(key_lines(text), loc)
 
 
 def _relative(base: Path, value: str) -> str:
@@ -147,66 +289,13 @@ def _relative(base: Path, value: str) -> str:
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:
     env = dict(os.environ) if env is None else env
-    cfg = Config()
-    chosen = path or env.get("POLICYWATCH_CONFIG")
-    if chosen is None and Path("policywatch.toml").is_file():
-        chosen = "policywatch.toml"
-    if chosen is not None:
-        file = Path(chosen)
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{file}: config file not found") from None
-        except IsADirectoryError:
-            raise ConfigError(
-                f"{file}: is a directory; give the path of policywatch.toml"
-            ) from None
-        except UnicodeDecodeError as exc:
-            raise ConfigError(
-                f"{file}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
-            ) from None
-        except OSError as exc:
-            raise ConfigError(f"{file}: cannot read the config file: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
-        cfg.path = file
-        base = file.resolve().parent
-        for key, value in data.items():
-            if key == "database":
-                if not isinstance(value, str):
-                    raise ConfigError(f"{file}: 'database' must be a SQLAlchemy URL string")
-                cfg.database = value
-            elif key in ("sources", "extra_sources"):
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise ConfigError(f"{file}: {key!r} must be a list of file paths")
-                setattr(cfg, key, [_relative(base, v) for v in value])
-            elif key in _SECTIONS:
-                if not isinstance(value, dict):
-                    raise ConfigError(f"{file}: [{key}] must be a table")
-                _fill(getattr(cfg, key), value, f"{file}: [{key}]")
-            else:
-                allowed = ["database", "sources", "extra_sources", *_SECTIONS]
-                raise ConfigError(f"{file}: unknown key {key!r}; allowed: {', '.join(allowed)}")
-    if cfg.publish.base_url and not re.match(r"(?:https?://[^/?#]+|file://)", cfg.publish.base_url):
-        raise ConfigError(
-            f"{cfg.path}: [publish] base_url {cfg.publish.base_url!r} is not an absolute http(s) "
-            "URL; write it as https://example.org/coverage/"
-        )
-    if cfg.publish.out_dir and not cfg.publish.base_url:
-        raise ConfigError(
-            f"{cfg.path}: [publish] out_dir is set but base_url is empty; set base_url to the "
-            "address where out_dir is served (e.g. https://example.org/coverage/)"
-        )
+    file = find_config(path, env)
+    cfg = parse_config(file) if file is not None else Config()
     if env.get("POLICYWATCH_QUEUE_URL"):
-        cfg.cluster.queue_url = env["POLICYWATCH_QUEUE_URL"]
-    if cfg.cluster.queue_url and not cfg.cluster.queue_url.startswith(("redis://", "rediss://")):
-        raise ConfigError(
-            f"{cfg.path}: [cluster] queue_url must be a Redis URL such as redis://host:6379/0"
-        )
-    if cfg.cluster.batch_size < 1 or cfg.cluster.heartbeat_timeout_seconds < 1:
-        raise ConfigError(
-            f"{cfg.path}: [cluster] batch_size and heartbeat_timeout_seconds must be at least 1"
-        )
+        try:
+            cfg.cluster.queue_url = _check_queue_url(env["POLICYWATCH_QUEUE_URL"])
+        except ValueError as exc:
+            raise ConfigError(f"$POLICYWATCH_QUEUE_URL: {exc}") from None
     if env.get("POLICYWATCH_DB"):
         cfg.database = env["POLICYWATCH_DB"]
     if env.get("POLICYWATCH_SOURCES"):

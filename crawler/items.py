@@ -31,7 +31,7 @@ class FetchResult:
     # builds a "Scraped from" record with the item's repr for every page, and a page's blocks
     # made each one tens of KB to format and redact on the reactor thread.
     extraction: Any = field(default=None, repr=False)
-    # The extraction record's columns (crawler/pipelines/store.py: extraction_fields), computed
+    # The extraction record's columns (crawler/extract/record.py: record_columns), computed
     # beside the extraction in its worker process rather than by the store on the reactor thread.
     extraction_fields: dict[str, Any] | None = field(default=None, repr=False)
     extractor_version: str = ""

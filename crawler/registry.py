@@ -1,8 +1,10 @@
 """The source registry: policy documents as data (TOML), validated strictly.
 
 Each ``[[source]]`` table is one document. Its ``id`` is the key of its history and must never be
-derived from the URL, because URLs move. Unknown keys, duplicate ids, bad URLs and bad enum values
-are errors naming the file, the entry and the key, so an operator can fix them at once.
+derived from the URL, because URLs move. Entries are validated by a pydantic model; unknown keys,
+duplicate ids, bad URLs, bad enum values and bad dates are errors naming the file, the line, the
+entry and the key, and every error of every file is reported at once, so an operator fixes them
+in one pass.
 """
 
 from __future__ import annotations
@@ -11,10 +13,15 @@ import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from crawler.toml_errors import Loc, error_lines, key_lines, line_of
 
 PLAN_TYPES = (
     "commercial",
@@ -98,7 +105,6 @@ US_STATES = [
 ]
 STATES = (*US_STATES, "PR", "GU", "VI", "AS", "MP", "US")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,118}[a-z0-9]$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 REQUIRED = ("id", "payer", "plan_type", "state", "document_type", "title", "url")
 OPTIONAL = ("format", "drugs", "found_via", "verified", "enabled", "notes")
@@ -138,20 +144,6 @@ def shipped_registry_dir() -> Path:
 
 def shipped_registry_files() -> list[Path]:
     return sorted(shipped_registry_dir().glob("*.toml"))
-
-
-def _where(path: Path, index: int, entry: dict[str, Any]) -> str:
-    ident = entry.get("id")
-    label = f"entry {index + 1}" + (f" (id {ident!r})" if isinstance(ident, str) else "")
-    return f"{path}: {label}"
-
-
-def _check_choice(where: str, key: str, value: Any, allowed: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise RegistryError(
-            f"{where}: key {key!r} has {value!r}; expected one of: {', '.join(allowed)}"
-        )
-    return value
 
 
 def check_url(url: Any) -> str | None:
@@ -197,69 +189,182 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
-def parse_entry(path: Path, index: int, entry: Any) -> PolicySource:
+def _choice(value: str, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise ValueError(f"has {value!r}; expected one of: {', '.join(allowed)}")
+    return value
+
+
+class SourceEntry(BaseModel):
+    """One ``[[source]]`` table as written in a registry file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: str
+    payer: str
+    plan_type: str
+    state: str
+    document_type: str
+    title: str
+    url: str
+    format: str | None = None
+    drugs: list[str] = Field(default_factory=list)
+    found_via: str = ""
+    # A TOML date (2025-01-31) or the same as a string; "" when never checked.
+    verified: date | None = Field(default=None, strict=False)
+    enabled: bool = True
+    notes: str = ""
+
+    @field_validator(*REQUIRED)
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be a non-empty string")
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not ID_RE.match(value):
+            raise ValueError(f"has {value!r}; use 3-120 characters of a-z, 0-9 and '-'")
+        return value
+
+    @field_validator("plan_type")
+    @classmethod
+    def _plan_type(cls, value: str) -> str:
+        return _choice(value, PLAN_TYPES)
+
+    @field_validator("state")
+    @classmethod
+    def _state(cls, value: str) -> str:
+        return _choice(value, STATES)
+
+    @field_validator("document_type")
+    @classmethod
+    def _document_type(cls, value: str) -> str:
+        return _choice(value, DOCUMENT_TYPES)
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str | None) -> str | None:
+        return None if value is None else _choice(value, FORMATS)
+
+    @field_validator("drugs")
+    @classmethod
+    def _drugs(cls, value: list[str]) -> list[str]:
+        for drug in value:
+            _choice(drug, DRUG_NAMES)
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        problem = check_url(value)
+        if problem:
+            raise ValueError(f"has {value!r}: {problem}")
+        return value
+
+    @field_validator("verified", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> Any:
+        if value == "":
+            return None
+        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(f"has {value!r}; use YYYY-MM-DD or ''")
+        if not isinstance(value, str | date):
+            raise ValueError(f"has {value!r}; use YYYY-MM-DD or ''")
+        return value
+
+    def to_source(self, origin: Path) -> PolicySource:
+        return PolicySource(
+            id=self.id,
+            payer=self.payer.strip(),
+            plan_type=self.plan_type,
+            state=self.state,
+            document_type=self.document_type,
+            title=self.title.strip(),
+            url=self.url.strip(),
+            format=self.format,
+            drugs=tuple(self.drugs),
+            found_via=self.found_via,
+            verified=self.verified.isoformat() if self.verified else "",
+            enabled=self.enabled,
+            notes=self.notes,
+            origin=str(origin),
+        )
+
+
+def _entry_label(entries: Sequence[Any], loc: Loc) -> str:
+    """``entry 3 (id 'x'): key 'url'`` for a location ``("source", 2, "url", ...)``."""
+    if len(loc) < 2 or not isinstance(loc[1], int):
+        return ".".join(map(str, loc)) or "(file)"
+    index = loc[1]
+    entry = entries[index] if index < len(entries) else None
+    ident = entry.get("id") if isinstance(entry, dict) else None
+    label = f"entry {index + 1}" + (f" (id {ident!r})" if isinstance(ident, str) else "")
+    return label + (f": key {loc[2]!r}" if len(loc) > 2 else "")
+
+
+class _Lines:
+    """The key → line map of a file, computed only when an error needs it."""
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+        self._lines: dict[Loc, int] | None = None
+
+    @property
+    def map(self) -> dict[Loc, int]:
+        if self._lines is None:
+            self._lines = key_lines(self.text) if self.text is not None else {}
+        return self._lines
+
+    def of(self, loc: Loc) -> int:
+        return line_of(self.map, loc)
+
+
+def _check_entry(
+    path: Path, lines: _Lines, index: int, entries: Sequence[Any]
+) -> tuple[PolicySource | None, list[str]]:
+    """One entry as a source, or the ``file:line: entry: message`` lines of all its errors."""
+    entry = entries[index]
+    text = lines.text
+
+    def where(loc: Loc) -> str:
+        return f"{path}:{lines.of(loc)}" if text is not None else str(path)
+
     if not isinstance(entry, dict):
-        raise RegistryError(f"{path}: entry {index + 1} is not a table")
-    where = _where(path, index, entry)
-    unknown = sorted(set(entry) - set(ALLOWED))
-    if unknown:
-        raise RegistryError(
-            f"{where}: unknown key {unknown[0]!r}; allowed keys: {', '.join(ALLOWED)}"
-        )
-    for key in REQUIRED:
-        if key not in entry:
-            raise RegistryError(f"{where}: missing required key {key!r}")
-        if not isinstance(entry[key], str) or not entry[key].strip():
-            raise RegistryError(f"{where}: key {key!r} must be a non-empty string")
-    if not ID_RE.match(entry["id"]):
-        raise RegistryError(
-            f"{where}: key 'id' has {entry['id']!r}; use 3-120 characters of a-z, 0-9 and '-'"
-        )
-    _check_choice(where, "plan_type", entry["plan_type"], PLAN_TYPES)
-    _check_choice(where, "state", entry["state"], STATES)
-    _check_choice(where, "document_type", entry["document_type"], DOCUMENT_TYPES)
-    problem = check_url(entry["url"])
-    if problem:
-        raise RegistryError(f"{where}: key 'url' has {entry['url']!r}: {problem}")
-    fmt = entry.get("format")
-    if fmt is not None:
-        _check_choice(where, "format", fmt, FORMATS)
-    drugs = entry.get("drugs", [])
-    if not isinstance(drugs, list):
-        raise RegistryError(f"{where}: key 'drugs' must be a list such as ['esketamine']")
-    for drug in drugs:
-        _check_choice(where, "drugs", drug, DRUG_NAMES)
-    verified = entry.get("verified", "")
-    if verified and (not isinstance(verified, str) or not DATE_RE.match(verified)):
-        raise RegistryError(f"{where}: key 'verified' has {verified!r}; use YYYY-MM-DD or ''")
-    enabled = entry.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise RegistryError(f"{where}: key 'enabled' must be true or false")
-    for key in ("found_via", "notes"):
-        if not isinstance(entry.get(key, ""), str):
-            raise RegistryError(f"{where}: key {key!r} must be a string")
-    return PolicySource(
-        id=entry["id"],
-        payer=entry["payer"].strip(),
-        plan_type=entry["plan_type"],
-        state=entry["state"],
-        document_type=entry["document_type"],
-        title=entry["title"].strip(),
-        url=entry["url"].strip(),
-        format=fmt,
-        drugs=tuple(drugs),
-        found_via=entry.get("found_via", ""),
-        verified=verified,
-        enabled=enabled,
-        notes=entry.get("notes", ""),
-        origin=str(path),
-    )
-
-
-def load_file(path: Path) -> list[PolicySource]:
+        return None, [f"{where(('source', index))}: entry {index + 1} is not a table"]
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        return SourceEntry.model_validate(entry).to_source(path), []
+    except ValidationError as exc:
+        found = error_lines(
+            path,
+            text or "",
+            exc,
+            prefix=("source", index),
+            field_name=lambda loc: _entry_label(entries, loc),
+            allowed=lambda _loc: ALLOWED,
+            allowed_label="allowed keys",
+            lines=lines.map,
+        )
+        if text is None:  # no file text (an entry about to be written): no line numbers
+            found = [f"{path}: {line.split(': ', 1)[1]}" for line in found]
+        return None, found
+
+
+def parse_entry(path: Path, index: int, entry: Any) -> PolicySource:
+    """Validate one entry (e.g. before it is written to ``path``); all its errors at once."""
+    entries = [None] * index + [entry]
+    source, problems = _check_entry(path, _Lines(None), index, entries)
+    if source is None:
+        raise RegistryError("\n".join(problems))
+    return source
+
+
+def _read(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        return text, tomllib.loads(text)
     except FileNotFoundError:
         raise RegistryError(f"{path}: no such sources file") from None
     except IsADirectoryError:
@@ -272,26 +377,73 @@ def load_file(path: Path) -> list[PolicySource]:
         raise RegistryError(f"{path}: cannot read the sources file: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RegistryError(f"{path}: not valid TOML: {exc}") from None
-    unknown = sorted(set(data) - {"source"})
-    if unknown:
-        raise RegistryError(
-            f"{path}: unknown top-level key {unknown[0]!r}; sources are [[source]] tables"
-        )
+
+
+def check_file(path: Path) -> tuple[list[PolicySource], list[str]]:
+    """The valid sources of one file, and a ``file:line: entry: message`` line per error."""
+    text, data = _read(path)
+    lines = _Lines(text)
+    problems = [
+        f"{path}:{lines.of((key,))}: unknown top-level key {key!r}; sources are [[source]] tables"
+        for key in sorted(set(data) - {"source"})
+    ]
     entries = data.get("source", [])
     if not isinstance(entries, list):
-        raise RegistryError(f"{path}: 'source' must be an array of tables ([[source]])")
-    return [parse_entry(path, i, e) for i, e in enumerate(entries)]
+        problems.append(
+            f"{path}:{lines.of(('source',))}: 'source' must be an array of tables ([[source]])"
+        )
+        entries = []
+    found: list[PolicySource] = []
+    first: dict[str, int] = {}  # id → index of the entry that defined it
+    for index in range(len(entries)):
+        source, errors = _check_entry(path, lines, index, entries)
+        problems += errors
+        if source is None:
+            continue
+        if source.id in first:
+            where = lines.of(("source", index, "id"))
+            problems.append(
+                f"{path}:{where}: entry {index + 1} (id {source.id!r}): duplicate id "
+                f"{source.id!r} (first defined on line {lines.of(('source', first[source.id]))})"
+            )
+            continue
+        first[source.id] = index
+        found.append(source)
+    return found, problems
+
+
+def _raise(problems: Sequence[str]) -> None:
+    if len(problems) == 1:
+        raise RegistryError(problems[0])
+    raise RegistryError(f"{len(problems)} problems in the registry:\n" + "\n".join(problems))
+
+
+def load_file(path: Path) -> list[PolicySource]:
+    found, problems = check_file(path)
+    if problems:
+        _raise(problems)
+    return found
 
 
 def load_sources(paths: Iterable[Path | str] | None = None) -> list[PolicySource]:
     """Load and validate sources from ``paths``, or the shipped registry when none are given."""
     files = [Path(p) for p in paths] if paths else shipped_registry_files()
     seen: dict[str, PolicySource] = {}
+    problems: list[str] = []
     for path in files:
-        for src in load_file(path):
+        try:
+            found, errors = check_file(path)
+        except RegistryError as exc:  # unreadable or not TOML: the other files are still checked
+            problems.append(str(exc))
+            continue
+        problems += errors
+        for src in found:
             if src.id in seen:
-                raise RegistryError(
+                problems.append(
                     f"{path}: duplicate id {src.id!r} (first defined in {seen[src.id].origin})"
                 )
+                continue
             seen[src.id] = src
+    if problems:
+        _raise(problems)
     return list(seen.values())

@@ -19,6 +19,7 @@ from typing import Any, TypeVar, cast
 
 from crawler.checks import CheckResult
 from crawler.config import Config
+from crawler.crawl_log import crawl_log
 from crawler.proposals import Proposal
 from crawler.registry import PolicySource
 from storage.db import Database
@@ -72,6 +73,10 @@ def scrapy_settings(cfg: Config, source_ids: Sequence[str], **overrides: Any) ->
         LOG_FILE=str(cfg.log_file),
         LOG_FILE_APPEND=True,
         LOG_LEVEL="INFO",
+        # crawl_log installs a rotating handler instead of Scrapy's ever-growing file.
+        LOG_INSTALL_ROOT_HANDLER=False,
+        POLICYWATCH_LOG_MAX_BYTES=crawl.log_max_bytes,
+        POLICYWATCH_LOG_BACKUPS=crawl.log_backups,
     )
     settings.update(overrides)
     if settings.get("LOG_FILE"):
@@ -139,26 +144,27 @@ def crawl_here(
 
     install_log_redaction()  # Scrapy logs every URL it fetches, tokens included
     settings = scrapy_settings(cfg, source_ids, **overrides)
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(PoliciesSpider)
     bar = _ProgressBar(len(source_ids)) if progress else None
-    if bar is not None:
-        crawler.signals.connect(bar.advance, signal=signals.item_scraped)
-        crawler.signals.connect(bar.advance, signal=signals.item_dropped)
     errors: list[str] = []
 
     def on_error(failure: Any, response: Any = None, spider: Any = None) -> None:
         errors.append(failure.getTraceback())
 
-    crawler.signals.connect(on_error, signal=signals.spider_error)
-    process.crawl(crawler)
-    try:
+    with crawl_log(settings):
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(PoliciesSpider)
         if bar is not None:
-            bar.start()
-        process.start()
-    finally:
-        if bar is not None:
-            bar.stop()
+            crawler.signals.connect(bar.advance, signal=signals.item_scraped)
+            crawler.signals.connect(bar.advance, signal=signals.item_dropped)
+        crawler.signals.connect(on_error, signal=signals.spider_error)
+        process.crawl(crawler)
+        try:
+            if bar is not None:
+                bar.start()
+            process.start()
+        finally:
+            if bar is not None:
+                bar.stop()
     run_id = crawler.stats.get_value("policywatch/run_id") if crawler.stats else None
     if run_id is None:
         reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
@@ -286,8 +292,6 @@ def run_spider_here(
 
     install_log_redaction()
     settings = scrapy_settings(cfg, [], **overrides)
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(spider_cls)
     run = SpiderRun()
     errors: list[str] = []
 
@@ -297,10 +301,13 @@ def run_spider_here(
     def on_error(failure: Any, **_: Any) -> None:
         errors.append(failure.getTraceback())
 
-    crawler.signals.connect(on_item, signal=signals.item_scraped)
-    crawler.signals.connect(on_error, signal=signals.spider_error)
-    process.crawl(crawler, sources=list(sources))
-    process.start()
+    with crawl_log(settings):
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(spider_cls)
+        crawler.signals.connect(on_item, signal=signals.item_scraped)
+        crawler.signals.connect(on_error, signal=signals.spider_error)
+        process.crawl(crawler, sources=list(sources))
+        process.start()
     if errors:
         raise CrawlError("; ".join(errors))
     spider = crawler.spider

@@ -7,7 +7,6 @@ per (source, before, after, kind, drug), so running it twice stores nothing new.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from crawler.extract.model import Extraction
 from crawler.extract.outcome import is_retirement
-from crawler.extract.sections import COVERAGE, classify_heading
+from crawler.extract.record import coverage_fingerprint
+from crawler.extract.sections import has_coverage_heading
 from monitor.diff import DIFFER_VERSION, ChangeEvent, diff_versions
-from monitor.diff.normalize import normalize
-from monitor.extraction_jobs import ensure_extraction
+from monitor.extraction_jobs import ensure_extraction, stored_fingerprints
 from storage.models import ChangeEventRecord, Quarantine, Snapshot, Source
 
 log = logging.getLogger("policywatch.changes")
@@ -37,12 +36,6 @@ class DiffStats:
     events: list[ChangeEventRecord] = field(default_factory=list)
     flaps: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-def coverage_fingerprint(ext: Extraction) -> str:
-    """What a version says about coverage, independent of layout and wording order."""
-    parts = sorted(f"{c.drug}|{c.stance}|{normalize(c.text)}" for c in ext.clauses)
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 # A version keeping less than this share of the last good version's text lost its body.
@@ -78,7 +71,9 @@ def anchored(ext: Extraction) -> bool:
     number, a dated header or a coverage heading (the extractor's anchors)."""
     if ext.clauses or ext.policy_number or ext.effective_date or ext.last_reviewed:
         return True
-    return any(b.kind == "heading" and classify_heading(b.text) == COVERAGE for b in ext.blocks)
+    # Stored extractions keep the flag, not the blocks; an extraction built by hand may have
+    # only the blocks.
+    return ext.coverage_heading or has_coverage_heading(ext.blocks)
 
 
 READABLE_MESSAGE = (
@@ -169,15 +164,7 @@ def _latest_health(src: Source, snap: Snapshot, stored: Extraction, ext: Extract
 def _recent_fingerprints(
     session: Session, source_id: str, before_id: int, since: datetime
 ) -> set[str]:
-    stmt = select(Snapshot).where(
-        Snapshot.source_id == source_id, Snapshot.id < before_id, Snapshot.fetched_at >= since
-    )
-    prints = set()
-    for snap in session.scalars(stmt):
-        ext = ensure_extraction(session, snap, now=snap.fetched_at)
-        if ext.good:
-            prints.add(coverage_fingerprint(ext))
-    return prints
+    return stored_fingerprints(session, source_id, before_id, since)
 
 
 def _record(

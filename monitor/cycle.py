@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,8 @@ from crawler.runner import CrawlSummary, crawl_in_child, prepare
 from monitor.changes import DiffStats, detect_changes
 from monitor.notify import Message, notify, send_once
 from storage.db import Database
+
+log = logging.getLogger("policywatch.cycle")
 
 # The reports a cycle writes cover this much history, so a missed cycle loses nothing.
 REPORT_WINDOW = timedelta(days=30)
@@ -97,6 +100,7 @@ def run_cycle(
         summary = crawl_on_cluster(cfg, ids)
     else:
         summary = crawl_in_child(cfg, ids, progress=progress, **crawl_overrides)
+    log_crawl(summary)
     now = now or datetime.now(UTC)
     db = Database(cfg.db_url)
     try:
@@ -116,19 +120,68 @@ def run_cycle(
                 for e in stats.events
             ]
         result = CycleResult(crawl=summary, diff=stats, events=events)
+        log.info(
+            "diff: %d change event(s), %d significant",
+            len(events),
+            len(result.significant),
+            extra={"events": len(events), "significant": len(result.significant)},
+        )
         result.outputs = write_reports(cfg, now=now, since=window_start(now, REPORT_WINDOW))
+        log.info(
+            "reports: %d written to %s",
+            len(result.outputs),
+            cfg.report_dir,
+            extra={"reports": len(result.outputs)},
+        )
         try:
             site_index = publish(cfg)
         except (OSError, ValueError) as exc:  # the site is extra: notices must still go out
             result.publish_error = f"publishing the site into {cfg.publish.out_dir} failed: {exc}"
+            log.error("publish: %s", result.publish_error)
         else:
             if site_index is not None:
                 result.outputs["index.html"] = site_index
+                log.info("publish: site written, %s", site_index)
         with db.session() as session:
             result.notified = notify(session, cfg.notify, now=now)
     finally:
         db.dispose()
     return result
+
+
+def log_crawl(summary: CrawlSummary) -> None:
+    """The crawl's counts in one line, and one warning per source that failed."""
+    log.info(
+        "crawl: %d source(s), %d new version(s), %d unchanged, %d failed",
+        summary.sources,
+        summary.new_versions,
+        summary.unchanged,
+        summary.failed,
+        extra={
+            "run_id": summary.run_id,
+            "status": summary.status,
+            "sources": summary.sources,
+            "new_versions": summary.new_versions,
+            "unchanged": summary.unchanged,
+            "failed": summary.failed,
+        },
+    )
+    for failure in summary.failures:
+        log.warning(
+            "fetch failed: %s: %s",
+            failure["source_id"],
+            failure["error"],
+            extra={"source_id": failure["source_id"], "kind": failure["kind"]},
+        )
+    if summary.missing:
+        log.warning(
+            "%d source(s) not fetched (the crawl stopped early): %s",
+            len(summary.missing),
+            ", ".join(summary.missing[:20]),
+            extra={"missing": len(summary.missing)},
+        )
+    if summary.status != "finished":
+        log.error("the crawl run ended %s", summary.status, extra={"run_id": summary.run_id})
 
 
 def digest(cfg: Config, *, now: datetime) -> dict[str, str]:

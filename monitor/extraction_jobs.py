@@ -1,29 +1,79 @@
-"""Extraction over stored history: fill gaps and recompute after the extractor improves."""
+"""Extraction over stored history: fill gaps and recompute after the extractor improves.
+
+Rows are read and written through :mod:`crawler.extract.record`: a compact record without
+blocks, a per-drug summary and a coverage fingerprint. Rows from before the compact record
+(the full JSON document) are read alike, and ``reextract`` rewrites them compactly.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from crawler.extract import EXTRACTOR_VERSION, extract
-from crawler.extract.model import Extraction
+from crawler.extract.model import GOOD_OUTCOMES, Extraction
+from crawler.extract.record import (
+    coverage_fingerprint,
+    fingerprint_current,
+    load_record,
+    record_columns,
+)
 from storage.blobs import BlobIntegrityError, read_blob
 from storage.models import ExtractionRecord, Snapshot, Source
+
+
+def load_row(rec: ExtractionRecord) -> Extraction:
+    """The extraction a stored row holds (without blocks; see :func:`with_blocks`)."""
+    # A legacy row's document is deferred: only read it when there is no compact record.
+    return load_record(rec.record, rec.data if rec.record is None else None)
 
 
 def stored_extraction(
     session: Session, snapshot_id: int, version: str = EXTRACTOR_VERSION
 ) -> Extraction | None:
-    rec = session.scalars(
-        select(ExtractionRecord).where(
+    """The snapshot's stored extraction by ``version``, without blocks, or None."""
+    # Two columns, not the row: the diff job calls this for every version it reads.
+    found = session.execute(
+        select(ExtractionRecord.id, ExtractionRecord.record).where(
             ExtractionRecord.snapshot_id == snapshot_id,
             ExtractionRecord.extractor_version == version,
         )
     ).first()
-    return Extraction.from_dict(rec.data) if rec else None
+    if found is None:
+        return None
+    rec_id, record = found
+    if record is not None:
+        return load_record(record, None)
+    legacy = session.scalar(select(ExtractionRecord.data).where(ExtractionRecord.id == rec_id))
+    return load_record(None, legacy)
+
+
+def with_blocks(session: Session, snap: Snapshot) -> Extraction:
+    """The snapshot's stored extraction with its blocks recomputed from the archived bytes (or
+    computed whole when none is stored by the current extractor).
+
+    Records do not keep blocks; the current extractor gives the same ones from the same bytes.
+    Nothing is stored: readers (``show --blocks``, the web pages) change nothing. Raises
+    :class:`BlobIntegrityError` when the archived bytes are damaged.
+    """
+    fresh = extract(read_blob(session, snap.sha256), snap.content_type, snap.final_url)
+    stored = stored_extraction(session, snap.id)
+    if stored is None:
+        return fresh
+    stored.blocks = fresh.blocks
+    return stored
+
+
+def _new_row(snap: Snapshot, ext: Extraction, now: datetime) -> ExtractionRecord:
+    return ExtractionRecord(
+        snapshot_id=snap.id,
+        extractor_version=EXTRACTOR_VERSION,
+        created_at=now,
+        **record_columns(ext),
+    )
 
 
 def ensure_extraction(session: Session, snap: Snapshot, *, now: datetime) -> Extraction:
@@ -32,17 +82,55 @@ def ensure_extraction(session: Session, snap: Snapshot, *, now: datetime) -> Ext
     if found is not None:
         return found
     ext = extract(read_blob(session, snap.sha256), snap.content_type, snap.final_url)
-    session.add(
-        ExtractionRecord(
-            snapshot_id=snap.id,
-            extractor_version=EXTRACTOR_VERSION,
-            outcome=ext.outcome,
-            created_at=now,
-            data=ext.to_dict(),
-        )
-    )
+    session.add(_new_row(snap, ext, now))
     session.flush()
     return ext
+
+
+def stored_fingerprints(
+    session: Session, source_id: str, before_id: int, since: datetime
+) -> set[str]:
+    """Coverage fingerprints of the source's good versions below ``before_id`` fetched since
+    ``since``: read from one small column; a row without one (older rows, or a snapshot not yet
+    extracted by this extractor) gets it now, and keeps it."""
+    current = and_(
+        ExtractionRecord.snapshot_id == Snapshot.id,
+        ExtractionRecord.extractor_version == EXTRACTOR_VERSION,
+    )
+    rows = session.execute(
+        select(Snapshot.id, ExtractionRecord.outcome, ExtractionRecord.fingerprint)
+        .outerjoin(ExtractionRecord, current)
+        .where(
+            Snapshot.source_id == source_id,
+            Snapshot.id < before_id,
+            Snapshot.fetched_at >= since,
+        )
+    ).all()
+    prints: set[str] = set()
+    for snap_id, outcome, fingerprint in rows:
+        if outcome is not None and fingerprint is not None and fingerprint_current(fingerprint):
+            if outcome in GOOD_OUTCOMES:
+                prints.add(fingerprint)
+            continue
+        ext, rec = _current_row(session, snap_id)
+        if rec is not None:
+            rec.fingerprint = coverage_fingerprint(ext)
+        if ext.good:
+            prints.add(coverage_fingerprint(ext))
+    return prints
+
+
+def _current_row(session: Session, snap_id: int) -> tuple[Extraction, ExtractionRecord | None]:
+    snap = session.get(Snapshot, snap_id)
+    assert snap is not None  # just selected
+    ext = ensure_extraction(session, snap, now=snap.fetched_at)
+    rec = session.scalars(
+        select(ExtractionRecord).where(
+            ExtractionRecord.snapshot_id == snap_id,
+            ExtractionRecord.extractor_version == EXTRACTOR_VERSION,
+        )
+    ).first()
+    return ext, rec
 
 
 def reextract(
@@ -62,7 +150,13 @@ def reextract(
     if source_ids:
         stmt = stmt.where(Snapshot.source_id.in_(list(source_ids)))
     snaps = list(session.scalars(stmt))
-    counts = {"snapshots": len(snaps), "extracted": 0, "outcome_changed": 0, "damaged": 0}
+    counts = {
+        "snapshots": len(snaps),
+        "extracted": 0,
+        "outcome_changed": 0,
+        "damaged": 0,
+        "compacted": 0,
+    }
     latest: dict[str, tuple[str, str]] = {}
     for i, snap in enumerate(snaps, 1):
         previous = session.scalars(
@@ -82,7 +176,12 @@ def reextract(
             if previous is not None and previous.outcome != ext.outcome:
                 counts["outcome_changed"] += 1
         else:
-            ext = Extraction.from_dict(previous.data)
+            ext = load_row(previous)
+            if previous.record is None:  # a row from before compact records: rewrite it
+                for key, value in record_columns(ext).items():
+                    setattr(previous, key, value)
+                previous.data = None
+                counts["compacted"] += 1
         latest[snap.source_id] = (ext.outcome, ext.message)
         if on_progress:
             on_progress(i, len(snaps))

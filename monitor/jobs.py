@@ -12,6 +12,7 @@ from typing import Any
 
 from crawler.config import Config, load_config
 from crawler.registry import load_sources
+from monitor.logs import logged_job
 
 log = logging.getLogger("policywatch.jobs")
 
@@ -30,25 +31,29 @@ def cycle_job(options: dict[str, Any]) -> dict[str, Any]:
     from monitor.cycle import run_cycle
     from monitor.locks import CycleBusy, exclusive
 
-    cfg = config_from_options(options)
-    sources = load_sources(cfg.sources or None)
-    try:
-        with exclusive(cfg) as closed:
-            if closed:
-                log.warning("closed crawl run(s) left running by a killed process: %s", closed)
-            result = run_cycle(
-                cfg, sources, now=datetime.now(UTC), **options.get("crawl_overrides", {})
-            )
-    except CycleBusy as exc:
-        log.warning("cycle skipped: %s", exc)
-        return {"skipped": True}
-    log.info(
-        "cycle: %d new version(s), %d failed, %d change event(s), %d significant",
-        result.crawl.new_versions,
-        result.crawl.failed,
-        len(result.events),
-        len(result.significant),
-    )
+    with logged_job(log, "cycle") as counts:
+        cfg = config_from_options(options)
+        sources = load_sources(cfg.sources or None)
+        try:
+            with exclusive(cfg) as closed:
+                if closed:
+                    log.warning("closed crawl run(s) left running by a killed process: %s", closed)
+                result = run_cycle(
+                    cfg, sources, now=datetime.now(UTC), **options.get("crawl_overrides", {})
+                )
+        except CycleBusy as exc:
+            log.warning("cycle skipped: %s", exc, extra={"job": "cycle"})
+            counts["skipped"] = True
+            return {"skipped": True}
+        counts.update(
+            sources=result.crawl.sources,
+            new_versions=result.crawl.new_versions,
+            unchanged=result.crawl.unchanged,
+            failed=result.crawl.failed,
+            events=len(result.events),
+            significant=len(result.significant),
+            notified=len(result.notified),
+        )
     return {"new_versions": result.crawl.new_versions, "events": len(result.events)}
 
 
@@ -58,19 +63,23 @@ def discover_job(options: dict[str, Any]) -> dict[str, int]:
     from monitor.notify import proposals_message, send_once
     from storage.db import Database
 
-    cfg = config_from_options(options)
-    sources = load_sources(cfg.sources or None)
-    run = run_discovery(cfg, sources, **options.get("crawl_overrides", {}))
-    if run.new and cfg.notify.operators:
-        db = Database(cfg.db_url)
-        try:
-            with db.session() as session:
-                send_once(
-                    session, proposals_message(run.new), cfg.notify.operators, now=datetime.now(UTC)
-                )
-        finally:
-            db.dispose()
-    log.info("discovery: %d new proposal(s) from %d index page(s)", len(run.new), len(run.indexes))
+    with logged_job(log, "discover") as counts:
+        cfg = config_from_options(options)
+        sources = load_sources(cfg.sources or None)
+        run = run_discovery(cfg, sources, **options.get("crawl_overrides", {}))
+        if run.new and cfg.notify.operators:
+            db = Database(cfg.db_url)
+            try:
+                with db.session() as session:
+                    send_once(
+                        session,
+                        proposals_message(run.new),
+                        cfg.notify.operators,
+                        now=datetime.now(UTC),
+                    )
+            finally:
+                db.dispose()
+        counts.update(new=len(run.new), indexes=len(run.indexes))
     return {"new": len(run.new), "indexes": len(run.indexes)}
 
 
@@ -78,5 +87,8 @@ def digest_job(options: dict[str, Any]) -> dict[str, str]:
     """The weekly digest: reports for the past week, and a note to analysts where they are."""
     from monitor.cycle import digest
 
-    cfg = config_from_options(options)
-    return digest(cfg, now=datetime.now(UTC))
+    with logged_job(log, "digest") as counts:
+        cfg = config_from_options(options)
+        outputs = digest(cfg, now=datetime.now(UTC))
+        counts["reports"] = len(outputs)
+    return outputs

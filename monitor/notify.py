@@ -137,21 +137,39 @@ def deliver(message: Message, urls: Sequence[str]) -> bool:
 
     An invalid URL is a configuration mistake, not a delivery failure: it is reported in one
     line (without its secrets) and the other URLs are still sent to. Counting it as a failure
-    would resend the message to every good URL on every cycle.
+    would resend the message to every good URL on every cycle. Each URL is sent to on its own,
+    so the log says which one failed.
     """
     import apprise
 
-    sender = apprise.Apprise()
+    targets = []
     for url in urls:
-        if not sender.add(url):
+        sender = apprise.Apprise()
+        if sender.add(url):
+            targets.append((url, sender))
+        else:
             log.error(
                 "not a valid Apprise URL, skipped: %s (fix [notify] in policywatch.toml; "
                 "see https://appriseit.com)",
                 redact(url),
+                extra={"audience": message.audience, "url": redact(url)},
             )
-    if not len(sender):
+    if not targets:
         return False
-    return bool(sender.notify(title=message.title, body=message.body))
+    delivered = True
+    for url, sender in targets:
+        fields = {"audience": message.audience, "url": redact(url), "items": len(message.keys)}
+        if sender.notify(title=message.title, body=message.body):
+            log.info("notification sent to %s: %s", redact(url), message.title, extra=fields)
+        else:
+            delivered = False
+            log.warning(
+                "notification failed to %s: %s (retried next cycle)",
+                redact(url),
+                message.title,
+                extra=fields,
+            )
+    return delivered
 
 
 def proposals_message(proposals: Sequence[Any]) -> Message:

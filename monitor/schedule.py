@@ -7,9 +7,18 @@ Crawls run in child processes (see crawler/runner.py) because Twisted's reactor 
 
 from __future__ import annotations
 
+import logging
 import signal
 from typing import Any
 
+from apscheduler.events import (
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_SCHEDULER_SHUTDOWN,
+    EVENT_SCHEDULER_STARTED,
+    JobEvent,
+    SchedulerEvent,
+)
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -22,6 +31,8 @@ from storage.db import Database
 CYCLE_JOB = "policywatch-cycle"
 DIGEST_JOB = "policywatch-digest"
 DISCOVER_JOB = "policywatch-discover"
+
+log = logging.getLogger("policywatch.schedule")
 
 
 class ScheduleError(ValueError):
@@ -97,7 +108,44 @@ def build_scheduler(
             kwargs={"options": options},
             replace_existing=True,
         )
+    scheduler.add_listener(
+        lambda event: _log_event(scheduler, event),
+        EVENT_SCHEDULER_STARTED
+        | EVENT_SCHEDULER_SHUTDOWN
+        | EVENT_JOB_MISSED
+        | EVENT_JOB_MAX_INSTANCES,
+    )
     return scheduler
+
+
+def _log_event(scheduler: BaseScheduler, event: SchedulerEvent) -> None:
+    """The scheduler's own news: started (with next runs), stopped, a run missed or skipped.
+
+    Job start, end and error lines come from the jobs themselves (monitor.jobs)."""
+    if event.code == EVENT_SCHEDULER_STARTED:
+        for job in scheduler.get_jobs():
+            when = job.next_run_time.isoformat() if job.next_run_time else "paused"
+            log.info(
+                "scheduled: %s next at %s",
+                job.id,
+                when,
+                extra={"job_id": job.id, "trigger": str(job.trigger), "next_run": when},
+            )
+    elif event.code == EVENT_SCHEDULER_SHUTDOWN:
+        log.info("scheduler stopped")
+    elif isinstance(event, JobEvent) and event.code == EVENT_JOB_MISSED:
+        log.warning(
+            "run of %s due %s missed (the scheduler was down longer than misfire_grace_seconds)",
+            event.job_id,
+            event.scheduled_run_time,
+            extra={"job_id": event.job_id},
+        )
+    elif isinstance(event, JobEvent) and event.code == EVENT_JOB_MAX_INSTANCES:
+        log.warning(
+            "run of %s skipped: the previous run is still going",
+            event.job_id,
+            extra={"job_id": event.job_id},
+        )
 
 
 def stop_on_signals(scheduler: BaseScheduler) -> None:

@@ -151,7 +151,13 @@ class FetchAttempt(Base):
 
 
 class ExtractionRecord(Base):
-    """The extractor's output for one snapshot, per extractor version (recomputable)."""
+    """The extractor's output for one snapshot, per extractor version (recomputable).
+
+    ``record`` is the compact, compressed extraction without its blocks (they are recomputed
+    from the raw snapshot); ``summary`` and ``fingerprint`` are the small parts that the matrix
+    and the diff's flap check read without opening it. ``data`` holds the full JSON document
+    of rows written before the compact record existed; new rows leave it empty.
+    """
 
     __tablename__ = "extractions"
     __table_args__ = (UniqueConstraint("snapshot_id", "extractor_version"),)
@@ -161,7 +167,11 @@ class ExtractionRecord(Base):
     extractor_version: Mapped[str] = mapped_column(String(40))
     outcome: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    record: Mapped[bytes | None] = mapped_column(LargeBinary)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    fingerprint: Mapped[str | None] = mapped_column(String(80))
+    # Deferred: a legacy row's document is hundreds of KB that only its loader should read.
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), deferred=True)
 
 
 class ChangeEventRecord(Base):

@@ -32,15 +32,22 @@ def _pg_available() -> str | None:
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Keep tests out of the user's data directory (default database, logs, reports)."""
+    """Keep tests out of the user's data directory (default database, logs, reports) and away
+    from any config file of the machine (~/.config/policywatch, /etc/policywatch)."""
     home = tmp_path_factory.mktemp("policywatch-home")
-    old = os.environ.get("POLICYWATCH_HOME")
-    os.environ["POLICYWATCH_HOME"] = str(home)
+    isolated = {
+        "POLICYWATCH_HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "POLICYWATCH_SYSTEM_CONFIG_DIR": str(home / "etc"),
+    }
+    old = {name: os.environ.get(name) for name in isolated}
+    os.environ.update(isolated)
     yield home
-    if old is None:
-        os.environ.pop("POLICYWATCH_HOME", None)
-    else:
-        os.environ["POLICYWATCH_HOME"] = old
+    for name, value in old.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,10 @@ from .context import Why
 from .criteria import summarize
 from .facts import Facts, extract_facts, parse_date
 from .html import blocks_from_html
-from .model import Block, Extraction
+from .model import Extraction
 from .outcome import no_clause_outcome, page_failure
 from .pdf import PdfError, blocks_from_pdf
-from .sections import COVERAGE, classify_heading
+from .sections import has_coverage_heading
 from .text import clean
 
 # Bump whenever extraction output changes for the same bytes: stored extractions with an
@@ -120,6 +120,7 @@ def extract(
         blocks=blocks,
         clauses=clauses,
         summaries=summarize(clauses, blocks),
+        coverage_heading=has_coverage_heading(blocks),
     )
     if clauses:
         # The blocks' text (what the clauses were read from), without a second pass over
@@ -134,7 +135,7 @@ def extract(
         result.outcome, result.message = failure
         return result
     result.outcome, result.message = no_clause_outcome(
-        text, _has_anchor(facts, blocks), facts.title
+        text, _has_anchor(facts, result.coverage_heading), facts.title
     )
     return result
 
@@ -157,8 +158,8 @@ def _undeclared_utf8(body: bytes) -> str | None:
     return "utf-8"
 
 
-def _has_anchor(facts: Facts, blocks: list[Block]) -> bool:
+def _has_anchor(facts: Facts, coverage_heading: bool) -> bool:
     """A policy number, a dated header, or a coverage heading: the page is a document."""
-    if facts.policy_number or facts.effective_date or facts.last_reviewed:
-        return True
-    return any(b.kind == "heading" and classify_heading(b.text) == COVERAGE for b in blocks)
+    return bool(
+        facts.policy_number or facts.effective_date or facts.last_reviewed or coverage_heading
+    )

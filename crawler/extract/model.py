@@ -1,7 +1,7 @@
 """The extracted document: plain dataclasses shared by extraction, diffing and storage.
 
-Everything here is JSON-serialisable through ``to_dict`` / ``from_dict`` so an extraction can be
-stored beside its snapshot and recomputed later without changing meaning.
+Everything here is JSON-serialisable through ``to_dict`` / ``from_dict`` (the full document, for
+``extract --json``); storage uses the compact form of :mod:`crawler.extract.record`.
 """
 
 from __future__ import annotations
@@ -101,6 +101,9 @@ class Extraction:
     summaries: dict[str, DrugSummary] = field(default_factory=dict)
     message: str = ""  # why the outcome, for people
     text_length: int = 0
+    # A heading opens coverage content: an anchor of the page. Kept apart from the blocks
+    # because stored records drop the blocks (they are recomputed from the raw snapshot).
+    coverage_heading: bool = False
 
     @property
     def good(self) -> bool:

@@ -9,9 +9,11 @@ alone is context.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from .drugs import mentions_drug
+from .model import Block
 
 COVERAGE = "coverage"
 CONTEXT = "context"
@@ -84,3 +86,8 @@ def _path_kind(heading_path: tuple[str, ...]) -> str:
         if kind != NEUTRAL:
             return kind
     return NEUTRAL
+
+
+def has_coverage_heading(blocks: Iterable[Block]) -> bool:
+    """Whether a heading opens coverage content: one of a page's anchors."""
+    return any(b.kind == "heading" and classify_heading(b.text) == COVERAGE for b in blocks)

@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from crawler.extract.model import Extraction
+from crawler.extract.record import record_columns
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,8 @@ def prepare(
     path: str, body: bytes, content_type: str | None, url: str | None
 ) -> tuple[Any, dict[str, Any]]:
     """The extraction of ``body`` and the columns the store will write for it."""
-    from crawler.pipelines.store import extraction_fields
-
     extraction = extract_or_outcome(path, body, content_type, url)
-    return extraction, extraction_fields(extraction)
+    return extraction, record_columns(extraction)
 
 
 class ExtractionTimedOut(BrokenProcessPool):
@@ -164,10 +163,8 @@ class ExtractorPool:
                 else:
                     why = "the extractor process died on this document (crash or out of memory)"
                 log.error("%s: %s; recorded as unparseable", url, why)
-                from crawler.pipelines.store import extraction_fields
-
                 dead = failed(why)
-                return dead, extraction_fields(dead)
+                return dead, record_columns(dead)
 
     async def _run(
         self, pool: ProcessPoolExecutor, body: bytes, content_type: str | None, url: str | None

@@ -26,22 +26,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from crawler.extract.model import GOOD_OUTCOMES
+from crawler.extract.record import record_columns
 from crawler.items import FetchResult
 from storage.blobs import put_blob
 from storage.db import Database
 from storage.models import CrawlRun, ExtractionRecord, FetchAttempt, Snapshot, Source
 
 log = logging.getLogger(__name__)
-
-
-def extraction_fields(extraction: Any) -> dict[str, Any]:
-    """The columns of the ExtractionRecord of ``extraction``, bar its snapshot and version.
-
-    Serialising a page's extraction costs more CPU than extracting it, so the extract stage
-    calls this in its worker process (``FetchResult.extraction_fields``); the store calls it only
-    for an item that came without them.
-    """
-    return {"outcome": extraction.outcome, "data": extraction.to_dict()}
 
 
 class StorePipeline:
@@ -180,7 +171,8 @@ class StorePipeline:
         session.flush()
         item.snapshot_id = snap.id
         if item.extraction is not None:
-            fields = item.extraction_fields or extraction_fields(item.extraction)
+            # Computed in the extraction worker (crawler/pipelines/pool.py) when it ran there.
+            fields = item.extraction_fields or record_columns(item.extraction)
             session.add(
                 ExtractionRecord(
                     snapshot_id=snap.id,

@@ -20,6 +20,7 @@ from monitor.cli.report import report
 from monitor.cli.run import run, schedule
 from monitor.cli.sources import sources
 from monitor.cli.web import serve, users
+from monitor.logs import FORMATS, LEVELS, setup_logging
 from storage.redact import install_log_redaction, redact
 
 
@@ -68,12 +69,31 @@ def one_line(exc: BaseException) -> str:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(package_name="policywatch")
-def main() -> None:
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS, case_sensitive=False),
+    default="info",
+    envvar="POLICYWATCH_LOG_LEVEL",
+    show_default=True,
+    show_envvar=True,
+    help="Log lines on standard error at this level and above.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    default="text",
+    envvar="POLICYWATCH_LOG_FORMAT",
+    show_default=True,
+    show_envvar=True,
+    help="text, or json: one JSON object per line (ts, level, logger, msg, fields).",
+)
+def main(log_level: str, log_format: str) -> None:
     """policywatch: watch insurers' ketamine and esketamine coverage documents.
 
     Start with `policywatch demo` (no internet needed), then `policywatch sources list`
     and `policywatch crawl`.
     """
+    setup_logging(log_level.lower(), log_format.lower())
 
 
 for command in (

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict, fields
 from typing import Any
 
 import click
 from sqlalchemy import select
 
+from crawler.extract.model import Block, Extraction
+from crawler.extract.record import RecordError
 from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.extraction_jobs import load_row, with_blocks
 from storage.blobs import BlobIntegrityError, read_blob
 from storage.models import ExtractionRecord, Snapshot, Source
 from storage.redact import redact
@@ -81,6 +85,11 @@ def history(
 @click.argument("snapshot_id", type=int)
 @click.option("--raw", is_flag=True, help="Write the archived bytes exactly as fetched.")
 @click.option("--json", "as_json", is_flag=True, help="Print metadata and extraction as JSON.")
+@click.option(
+    "--blocks",
+    is_flag=True,
+    help="Also list the text blocks, recomputed from the archived bytes (they are not stored).",
+)
 def show(
     config_path: str | None,
     db_url: str | None,
@@ -88,6 +97,7 @@ def show(
     snapshot_id: int,
     raw: bool,
     as_json: bool,
+    blocks: bool,
 ) -> None:
     """Show one archived version: its metadata and what was extracted, or --raw bytes."""
     ctx = make_context(config_path, db_url, sources_files)
@@ -99,11 +109,14 @@ def show(
                 f"no snapshot {snapshot_id}; `policywatch history SOURCE_ID` lists them"
             )
         body = b""
-        if raw:
-            try:
+        recomputed: list[Block] = []
+        try:
+            if raw:
                 body = read_blob(session, snap.sha256)
-            except BlobIntegrityError as exc:
-                raise click.ClickException(f"snapshot {snapshot_id}: {exc}") from None
+            elif blocks:
+                recomputed = with_blocks(session, snap).blocks
+        except BlobIntegrityError as exc:
+            raise click.ClickException(f"snapshot {snapshot_id}: {exc}") from None
         ext = session.scalars(
             select(ExtractionRecord)
             .where(ExtractionRecord.snapshot_id == snapshot_id)
@@ -123,7 +136,12 @@ def show(
             "last_modified": snap.last_modified,
             "redirects": snap.redirects,
         }
-        extraction = ext.data if ext else None
+        try:
+            extraction = _as_json(load_row(ext)) if ext else None
+        except RecordError as exc:
+            raise click.ClickException(f"snapshot {snapshot_id}: {exc}") from None
+        if extraction is not None and blocks:
+            extraction["blocks"] = [asdict(b) for b in recomputed]
         ext_version = ext.extractor_version if ext else None
     if raw:
         sys.stdout.buffer.write(body)
@@ -147,3 +165,22 @@ def show(
             console.print(
                 f"  [cyan]{c['drug']}[/cyan] [magenta]{c['stance']}[/magenta] {c['text'][:160]}"
             )
+    if blocks:
+        console.print(
+            table(
+                f"{len(recomputed)} block(s), recomputed from the archived bytes",
+                ["#", "kind", "section", "text"],
+                [
+                    (i, b.kind, " > ".join(b.heading_path), b.text[:200])
+                    for i, b in enumerate(recomputed)
+                ],
+            )
+        )
+
+
+def _as_json(ext: Extraction) -> dict[str, Any]:
+    """The stored extraction for ``show --json``: everything but the blocks (not stored)."""
+    data = {f.name: getattr(ext, f.name) for f in fields(ext) if f.name != "blocks"}
+    data["clauses"] = [asdict(c) for c in ext.clauses]
+    data["summaries"] = {k: asdict(v) for k, v in ext.summaries.items()}
+    return data

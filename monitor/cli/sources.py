@@ -98,13 +98,18 @@ def list_sources(
 @sources.command("validate")
 @common_options
 def validate(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...]) -> None:
-    """Check the registry files: unknown keys, duplicate ids, bad URLs and enum values."""
+    """Check the registry files: unknown keys, duplicate ids, bad URLs, enum values and dates.
+
+    Every error of every file is listed, as FILE:LINE: entry: message.
+    """
     ctx = make_context(config_path, db_url, sources_files)
     files = ctx.source_files or [str(p) for p in shipped_registry_files()]
     try:
         srcs = load_sources(files)
     except RegistryError as exc:
-        raise click.ClickException(str(exc)) from None
+        many = "\n" in str(exc)  # one problem is one line, which says what to do already
+        hint = "\nFix each line above, then run `policywatch sources validate` again."
+        raise click.ClickException(f"{exc}{hint if many else ''}") from None
     per_file = Counter(s.origin for s in srcs)
     for name, count in sorted(per_file.items()):
         console.print(f"[green]ok[/green] {name}: {count} sources")

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from crawler.extract import EXTRACTOR_VERSION
-from crawler.extract.model import DRUGS, GOOD_OUTCOMES, Extraction
+from crawler.extract.model import DRUGS, GOOD_OUTCOMES
+from crawler.extract.record import RecordSummary, summary_from_json
 from monitor.reports.model import EventView, MatrixRow, SourceInfo, VersionRef
 from storage.models import ChangeEventRecord, ExtractionRecord, Snapshot, Source
 
@@ -137,11 +138,12 @@ def with_details(session: Session, events: Sequence[EventView]) -> list[EventVie
     return [replace(e, detail=details.get(e.id, {})) for e in events]
 
 
-def _latest_good(session: Session) -> dict[str, tuple[VersionRef, Extraction]]:
-    """Per source: its newest snapshot with a good extraction, and that extraction.
+def _latest_good(session: Session) -> dict[str, tuple[VersionRef, RecordSummary]]:
+    """Per source: its newest snapshot with a good extraction, and that version's summary.
 
-    The current extractor's record is preferred; an older one still counts, so a database not
-    yet re-extracted shows what it has instead of "no good version".
+    Reads the small per-drug summary kept beside each extraction, never the document. The
+    current extractor's record is preferred; an older one still counts, so a database not yet
+    re-extracted shows what it has instead of "no good version".
     """
     newest = (
         select(Snapshot.source_id, func.max(Snapshot.id).label("sid"))
@@ -150,22 +152,35 @@ def _latest_good(session: Session) -> dict[str, tuple[VersionRef, Extraction]]:
         .group_by(Snapshot.source_id)
     )
     ids = [row.sid for row in session.execute(newest)]
-    out: dict[str, tuple[VersionRef, Extraction]] = {}
+    out: dict[str, tuple[VersionRef, RecordSummary]] = {}
     for chunk in _chunks(ids):
         stmt = (
-            select(Snapshot, ExtractionRecord)
+            select(
+                Snapshot,
+                ExtractionRecord.id,
+                ExtractionRecord.extractor_version,
+                ExtractionRecord.summary,
+            )
             .join(ExtractionRecord, ExtractionRecord.snapshot_id == Snapshot.id)
             .where(Snapshot.id.in_(chunk), ExtractionRecord.outcome.in_(GOOD_OUTCOMES))
             .order_by(ExtractionRecord.id)
         )
-        best: dict[int, tuple[Snapshot, ExtractionRecord]] = {}
-        for snap, rec in session.execute(stmt):
+        best: dict[int, tuple[Snapshot, str, int, dict[str, Any] | None]] = {}
+        for snap, rec_id, version, summary in session.execute(stmt):
             held = best.get(snap.id)
-            if held is None or held[1].extractor_version != EXTRACTOR_VERSION:
-                best[snap.id] = (snap, rec)
-        for snap, rec in best.values():
-            out[snap.source_id] = (version_ref(snap), Extraction.from_dict(rec.data))
+            if held is None or held[1] != EXTRACTOR_VERSION:
+                best[snap.id] = (snap, version, rec_id, summary)
+        for snap, _, rec_id, summary in best.values():
+            if summary is None:
+                summary = _legacy_summary(session, rec_id)
+            out[snap.source_id] = (version_ref(snap), summary_from_json(summary))
     return out
+
+
+def _legacy_summary(session: Session, rec_id: int) -> dict[str, Any]:
+    """A row written before summaries were kept (the 0005 migration fills them): its document."""
+    data = session.scalar(select(ExtractionRecord.data).where(ExtractionRecord.id == rec_id))
+    return data or {}
 
 
 def _health(info: SourceInfo) -> tuple[str, str]:

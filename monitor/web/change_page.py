@@ -9,12 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.extract import extract
 from crawler.extract.model import GOOD_OUTCOMES, Extraction
 from crawler.extract.text import fold_unicode
-from monitor.extraction_jobs import stored_extraction
+from monitor.extraction_jobs import with_blocks
 from monitor.reports.present import ClausePair, CriterionRow, clause_pair, criteria_rows
-from storage.blobs import read_blob
+from storage.blobs import BlobIntegrityError
 from storage.models import (
     ChangeEventRecord,
     ExtractionRecord,
@@ -74,12 +73,17 @@ class ChangePage:
         return self.event.review_summary or self.event.summary
 
 
-def extraction_of(session: Session, snap: Snapshot) -> Extraction:
-    """The stored extraction, or one computed now (not stored: a GET changes nothing)."""
-    found = stored_extraction(session, snap.id)
-    if found is not None:
-        return found
-    return extract(read_blob(session, snap.sha256), snap.content_type, snap.final_url)
+def extraction_of(session: Session, snap: Snapshot) -> Extraction | None:
+    """The version's extraction with its blocks (the table rows a clause sits in).
+
+    Stored records keep no blocks, so they are recomputed from the archived bytes; not stored:
+    a GET changes nothing. None when the bytes are damaged (`policywatch db check` says so);
+    the page then shows the clauses without their table rows.
+    """
+    try:
+        return with_blocks(session, snap)
+    except BlobIntegrityError:
+        return None
 
 
 def _norm(text: str) -> str:
@@ -132,9 +136,11 @@ def timeline(session: Session, source_id: str, limit: int = 60) -> list[Timeline
     )
     ids = [s.id for s in snaps]
     outcomes = {
-        r.snapshot_id: r.outcome
-        for r in session.scalars(
-            select(ExtractionRecord).where(ExtractionRecord.snapshot_id.in_(ids))
+        snap_id: outcome
+        for snap_id, outcome in session.execute(
+            select(ExtractionRecord.snapshot_id, ExtractionRecord.outcome).where(
+                ExtractionRecord.snapshot_id.in_(ids)
+            )
         )
     }
     quarantined = {
@@ -182,8 +188,10 @@ def load_change_page(session: Session, event_id: int) -> ChangePage | None:
     assert src is not None and after is not None  # foreign keys
     before = session.get(Snapshot, ev.before_snapshot_id) if ev.before_snapshot_id else None
     detail = dict(ev.detail or {})
-    before_ext = extraction_of(session, before) if before else None
-    after_ext = extraction_of(session, after)
+    # Only clause changes look for their table rows: recompute blocks only for them.
+    wanted = bool(detail.get("clause_changes"))
+    before_ext = extraction_of(session, before) if before and wanted else None
+    after_ext = extraction_of(session, after) if wanted else None
     return ChangePage(
         event=ev,
         source=src,
