@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from crawler.config import Config
+from crawler.extract.record import from_record
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ExtractionRecord, Snapshot, Source
@@ -57,7 +58,11 @@ def _extractions(db_url: str) -> dict[str, tuple[str, str, Any]]:
                     ExtractionRecord, ExtractionRecord.snapshot_id == Snapshot.id
                 )
             ).all()
-            return {sid: (r.outcome, r.data.get("message", ""), r.data) for sid, r in rows}
+            found = {}
+            for sid, r in rows:
+                ext = from_record(r.record)
+                found[sid] = (r.outcome, ext.message, (r.record, r.summary, r.fingerprint))
+            return found
     finally:
         db.dispose()
 
