@@ -27,7 +27,8 @@ class FetchResult:
     # Filled by the pipelines.
     sha256: str | None = None
     is_new: bool = False
-    # crawler.extract.model.Extraction for new versions. Out of repr like the body: Scrapy
+    # crawler.extract.model.Extraction for new versions, without its blocks (never stored;
+    # crawler/pipelines/pool.py: prepare). Out of repr like the body: Scrapy
     # builds a "Scraped from" record with the item's repr for every page, and a page's blocks
     # made each one tens of KB to format and redact on the reactor thread.
     extraction: Any = field(default=None, repr=False)

@@ -16,6 +16,7 @@ cannot be cancelled.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import logging
 import multiprocessing
@@ -69,9 +70,12 @@ def failed(message: str) -> Extraction:
 def prepare(
     path: str, body: bytes, content_type: str | None, url: str | None
 ) -> tuple[Any, dict[str, Any]]:
-    """The extraction of ``body`` and the columns the store will write for it."""
+    """The columns the store will write for ``body``'s extraction, and the extraction without
+    its blocks: they are not stored (recomputed from the raw snapshot when asked for) and are
+    nearly all of its size, so they stay in the worker instead of crossing back in a pickle."""
     extraction = extract_or_outcome(path, body, content_type, url)
-    return extraction, record_columns(extraction)
+    columns = record_columns(extraction)
+    return dataclasses.replace(extraction, blocks=[]), columns
 
 
 class ExtractionTimedOut(BrokenProcessPool):
