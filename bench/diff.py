@@ -158,8 +158,8 @@ def bench_sources(n_sources: int = 10_000, changed: float = 0.01) -> dict[str, f
     from storage.db import Database
     from storage.models import Blob, ExtractionRecord, Snapshot, Source
 
-    v1 = extract(document("round1", "evergreen-ketamine.html"), "text/html", None)
-    v2_changed = extract(document("round2", "evergreen-ketamine.html"), "text/html", None)
+    v1 = extract(document("round1", "evergreen-ketamine.html"), "text/html")
+    v2_changed = extract(document("round2", "evergreen-ketamine.html"), "text/html")
     v2_noise = Extraction.from_dict({**v1.to_dict(), "last_reviewed": "2026-11-20"})
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:

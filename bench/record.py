@@ -195,7 +195,7 @@ def main() -> None:
     args = parser.parse_args()
 
     page = build_html(200_000)
-    ext = extract(page, "text/html", None)
+    ext = extract(page, "text/html")
     print(
         f"page: {len(page) / 1000:.0f} KB HTML ({len(zlib.compress(page)) / 1000:.1f} KB "
         f"compressed), {len(ext.blocks)} blocks, {len(ext.clauses)} clauses, {ext.outcome}"

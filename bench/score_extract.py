@@ -39,9 +39,7 @@ def predict(corpus: Path) -> tuple[dict[str, dict[str, object]], list[str]]:
         clauses: dict[str, list[dict[str, str]]] = {}
         for version in labels["versions"]:
             fetch = labels.get("fetches", {}).get(version, {})
-            result = extract(
-                (case / version).read_bytes(), fetch.get("content_type"), fetch.get("url")
-            )
+            result = extract((case / version).read_bytes(), fetch.get("content_type"))
             clauses[version] = [
                 {"text": c.text, "drug": c.drug, "stance": c.stance, "type": c.type}
                 for c in result.clauses

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from crawler.extract.model import GOOD_OUTCOMES
+from crawler.extract.model import UNAVAILABLE_OUTCOMES
 
-# Extraction outcomes that say the URL no longer serves the document (see crawler.extract).
-DEAD_OUTCOMES = frozenset(
-    {"soft_404", "login_wall", "bot_challenge", "maintenance", "error_page", "empty_shell"}
-)
+# Outcomes that fail a check: the URL serves no usable version. A short page without anchors
+# is judged against the source's history (monitor/changes.py), which a live check lacks.
+FAILING_OUTCOMES = UNAVAILABLE_OUTCOMES - {"anchors_lost"}
 
 
 @dataclass
@@ -46,13 +45,8 @@ class CheckResult:
             and self.http_status is not None
             and 200 <= self.http_status < 300
             and self.robots_allowed is not False
-            and self.outcome not in DEAD_OUTCOMES
-            and self.outcome != "unparseable"
+            and self.outcome not in FAILING_OUTCOMES
         )
-
-    @property
-    def readable(self) -> bool:
-        return self.outcome in GOOD_OUTCOMES
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -16,12 +16,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from crawler.toml_errors import Loc, error_lines, key_lines, line_of
+
+if TYPE_CHECKING:
+    from crawler.config import Config
 
 PLAN_TYPES = (
     "commercial",
@@ -447,3 +450,25 @@ def load_sources(paths: Iterable[Path | str] | None = None) -> list[PolicySource
     if problems:
         _raise(problems)
     return list(seen.values())
+
+
+def configured_source_files(cfg: Config) -> list[Path]:
+    """The registry files in use: ``cfg.sources`` (else the shipped registry), then those of
+    ``cfg.extra_sources`` that exist.
+
+    An extra file is where accepted discoveries are written (``sources accept``, the operators'
+    page), created by the first acceptance: until then it is empty, not an error.
+    """
+    base = [Path(p) for p in cfg.sources] if cfg.sources else shipped_registry_files()
+    extra = [Path(p) for p in cfg.extra_sources]
+    return [*base, *(p for p in extra if p.exists())]
+
+
+def configured_sources(cfg: Config) -> list[PolicySource]:
+    """The sources in use: the one answer for every command, scheduled job, spider and page.
+
+    ``--sources``, ``$POLICYWATCH_SOURCES`` or ``sources = [...]`` replace the shipped registry;
+    ``extra_sources`` are loaded on top, so a scheduled cycle crawls an accepted discovery just as
+    ``policywatch run`` does. Raises RegistryError naming the file and entry on a bad file.
+    """
+    return load_sources(configured_source_files(cfg))

@@ -87,12 +87,8 @@ def scrapy_settings(cfg: Config, source_ids: Sequence[str], **overrides: Any) ->
 
 def prepare(cfg: Config, sources: Sequence[PolicySource]) -> list[str]:
     """Register the chosen sources in the database; return the ids of the enabled ones."""
-    db = Database(cfg.db_url)
-    try:
-        with db.session() as session:
-            sync_sources(session, sources)
-    finally:
-        db.dispose()
+    with Database(cfg.db_url) as db, db.session() as session:
+        sync_sources(session, sources)
     return [s.id for s in sources if s.enabled]
 
 
@@ -104,32 +100,28 @@ def summarize_run(cfg: Config, run_id: int | None, expected: Sequence[str] = ())
     summary = CrawlSummary(run_id=run_id)
     if run_id is None:
         return summary
-    db = Database(cfg.db_url)
-    try:
-        with db.session() as session:
-            run = session.get(CrawlRun, run_id)
-            summary.status = run.status if run is not None else "failed"
-            seen: set[str] = set()
-            for f in run_fetches(session, run_id):
-                seen.add(f.source_id)
-                summary.sources += 1
-                if f.result == "failed":
-                    summary.failed += 1
-                    summary.failures.append(
-                        {
-                            "source_id": f.source_id,
-                            "kind": f.error_kind,
-                            "error": f.error,
-                            "url": f.url,
-                        }
-                    )
-                elif f.result == "new_version":
-                    summary.new_versions += 1
-                else:
-                    summary.unchanged += 1
-            summary.missing = [i for i in expected if i not in seen]
-    finally:
-        db.dispose()
+    with Database(cfg.db_url) as db, db.session() as session:
+        run = session.get(CrawlRun, run_id)
+        summary.status = run.status if run is not None else "failed"
+        seen: set[str] = set()
+        for f in run_fetches(session, run_id):
+            seen.add(f.source_id)
+            summary.sources += 1
+            if f.result == "failed":
+                summary.failed += 1
+                summary.failures.append(
+                    {
+                        "source_id": f.source_id,
+                        "kind": f.error_kind,
+                        "error": f.error,
+                        "url": f.url,
+                    }
+                )
+            elif f.result == "new_version":
+                summary.new_versions += 1
+            else:
+                summary.unchanged += 1
+        summary.missing = [i for i in expected if i not in seen]
     return summary
 
 

@@ -84,7 +84,7 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 # policywatch's own settings (the runner fills them from the config file).
 POLICYWATCH_DB_URL = None  # None: $POLICYWATCH_DB or the default SQLite file
-POLICYWATCH_SOURCE_FILES: list[str] = []  # empty: the shipped registry
+POLICYWATCH_SOURCE_FILES: list[str] = []  # empty: policywatch.toml's sources, else the shipped ones
 POLICYWATCH_SOURCE_IDS: list[str] = []  # empty: every enabled source
 POLICYWATCH_BATCH_SIZE = 200  # fetch records written per transaction
 POLICYWATCH_EXTRACT = True  # run extraction on new versions

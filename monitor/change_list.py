@@ -1,4 +1,4 @@
-"""Listing change events: one query and one JSON shape for `changes --json` and the web API."""
+"""Listing change events: one query for `changes --json` and the web API (JSON: monitor.schema)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import ChangeEventRecord, Source
-from storage.repo import as_utc
+from monitor.schema import event_json, snapshot_json
+from storage.models import ChangeEventRecord, Snapshot, Source
 
 
 def event_query(
@@ -37,30 +37,26 @@ def event_query(
     return stmt
 
 
-def event_dict(e: ChangeEventRecord, s: Source) -> dict[str, Any]:
-    """The JSON of one event, as `changes --json` prints it and `/api/changes` returns it."""
-    return {
-        "id": e.id,
-        "source_id": e.source_id,
-        "payer": s.payer,
-        "plan_type": s.plan_type,
-        "state": s.state,
-        "kind": e.kind,
-        "drug": e.drug or None,
-        "significant": e.significant,
-        "stance_before": e.stance_before,
-        "stance_after": e.stance_after,
-        "summary": e.summary,
-        "effective_date": e.effective_date,
-        "detected_at": as_utc(e.detected_at),
-        "before_snapshot_id": e.before_snapshot_id,
-        "after_snapshot_id": e.after_snapshot_id,
-        "review_status": e.review_status,
-        "review_note": e.review_note,
-        "review_summary": e.review_summary,
-        "reviewed_at": as_utc(e.reviewed_at) or None,
-    }
+def event_dict(session: Session, e: ChangeEventRecord, s: Source) -> dict[str, Any]:
+    """The JSON of one event (monitor.schema), as `changes --json` and `/api/changes` give it."""
+    return event_json(
+        e, s, _snapshot(session, e.before_snapshot_id), _snapshot(session, e.after_snapshot_id)
+    )
+
+
+def _snapshot(session: Session, snapshot_id: int | None) -> dict[str, Any] | None:
+    snap = session.get(Snapshot, snapshot_id) if snapshot_id is not None else None
+    return snapshot_json(snap) if snap is not None else None
 
 
 def list_events(session: Session, **filters: Any) -> list[dict[str, Any]]:
-    return [event_dict(e, s) for e, s in session.execute(event_query(**filters)).all()]
+    rows = session.execute(event_query(**filters)).all()
+    wanted = {i for e, _ in rows for i in (e.before_snapshot_id, e.after_snapshot_id) if i}
+    # One query for every compared version; event_dict then finds them in the session.
+    for chunk in _chunks(sorted(wanted), 500):
+        list(session.scalars(select(Snapshot).where(Snapshot.id.in_(chunk))))
+    return [event_dict(session, e, s) for e, s in rows]
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

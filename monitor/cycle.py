@@ -46,20 +46,16 @@ def window_start(now: datetime, window: timedelta) -> datetime:
 def write_reports(cfg: Config, *, now: datetime, since: datetime) -> dict[str, Path]:
     from monitor.reports import write_all_reports
 
-    db = Database(cfg.db_url)
-    try:
-        with db.session() as session:
-            return write_all_reports(
-                session,
-                cfg.report_dir,
-                since=since,
-                now=now,
-                archive_base_url=cfg.report.archive_base_url,
-                require_review=cfg.publish.require_review,
-                feed_size=cfg.report.feed_size,
-            )
-    finally:
-        db.dispose()
+    with Database(cfg.db_url) as db, db.session() as session:
+        return write_all_reports(
+            session,
+            cfg.report_dir,
+            since=since,
+            now=now,
+            archive_base_url=cfg.report.archive_base_url,
+            require_review=cfg.publish.require_review,
+            feed_size=cfg.report.feed_size,
+        )
 
 
 def publish(cfg: Config) -> Path | None:
@@ -68,18 +64,14 @@ def publish(cfg: Config) -> Path | None:
         return None
     from monitor.publish import publish_site
 
-    db = Database(cfg.db_url)
-    try:
-        with db.session() as session:
-            result = publish_site(
-                session,
-                Path(cfg.publish.out_dir),
-                cfg.publish.base_url,
-                require_review=cfg.publish.require_review,
-                feed_size=cfg.publish.feed_size,
-            )
-    finally:
-        db.dispose()
+    with Database(cfg.db_url) as db, db.session() as session:
+        result = publish_site(
+            session,
+            Path(cfg.publish.out_dir),
+            cfg.publish.base_url,
+            require_review=cfg.publish.require_review,
+            feed_size=cfg.publish.feed_size,
+        )
     return result.index
 
 
@@ -102,8 +94,7 @@ def run_cycle(
         summary = crawl_in_child(cfg, ids, progress=progress, **crawl_overrides)
     log_crawl(summary)
     now = now or datetime.now(UTC)
-    db = Database(cfg.db_url)
-    try:
+    with Database(cfg.db_url) as db:
         with db.session() as session:
             stats = detect_changes(session, now=now, source_ids=ids)
             events = [
@@ -144,8 +135,6 @@ def run_cycle(
                 log.info("publish: site written, %s", site_index)
         with db.session() as session:
             result.notified = notify(session, cfg.notify, now=now)
-    finally:
-        db.dispose()
     return result
 
 
@@ -189,15 +178,14 @@ def digest(cfg: Config, *, now: datetime) -> dict[str, str]:
     outputs = write_reports(cfg, now=now, since=window_start(now, DIGEST_WINDOW))
     year, week, _ = now.isocalendar()
     key = f"digest:{year}-W{week:02d}"
-    if cfg.notify.analysts and "digest.md" in outputs:
-        text = outputs["digest.md"].read_text(encoding="utf-8")
+    from monitor.reports import report_output
+
+    digest_file = report_output("md").file
+    if cfg.notify.analysts and digest_file in outputs:
+        text = outputs[digest_file].read_text(encoding="utf-8")
         message = Message(
             "analysts", f"policywatch weekly digest {year}-W{week:02d}", [text], [key]
         )
-        db = Database(cfg.db_url)
-        try:
-            with db.session() as session:
-                send_once(session, message, cfg.notify.analysts, now=now)
-        finally:
-            db.dispose()
+        with Database(cfg.db_url) as db, db.session() as session:
+            send_once(session, message, cfg.notify.analysts, now=now)
     return {name: str(path) for name, path in outputs.items()}

@@ -113,8 +113,7 @@ def run_case(case: Case, *, workdir: Path) -> dict[str, Any]:
             url = _serve_version(site, case, version)
             sources = load_sources([_registry(case, url, workdir / "sources.toml")])
             crawl_in_child(cfg, prepare(cfg, sources), AUTOTHROTTLE_ENABLED=False)
-            db = Database(cfg.db_url)
-            with db.session() as session:
+            with Database(cfg.db_url) as db, db.session() as session:
                 latest = session.scalars(
                     select(Snapshot.id)
                     .where(Snapshot.source_id == CASE_ID)
@@ -124,7 +123,6 @@ def run_case(case: Case, *, workdir: Path) -> dict[str, Any]:
                     version_snapshot[version] = latest
                 # Diff after each version, as the scheduled job would.
                 detect_changes(session, now=_now(), source_ids=[CASE_ID])
-            db.dispose()
     return _predictions(case, cfg, version_snapshot)
 
 
@@ -142,8 +140,7 @@ def _predictions(case: Case, cfg: Config, version_snapshot: dict[str, int]) -> d
             by_snapshot.setdefault(version_snapshot[v], v)
     clauses: dict[str, list[dict[str, Any]]] = {}
     changes: list[dict[str, Any]] = []
-    db = Database(cfg.db_url)
-    with db.session() as session:
+    with Database(cfg.db_url) as db, db.session() as session:
         for v in versions:
             ext = stored_extraction(session, version_snapshot[v]) if v in version_snapshot else None
             clauses[v] = (
@@ -177,7 +174,6 @@ def _predictions(case: Case, cfg: Config, version_snapshot: dict[str, int]) -> d
                 c["from"] == prev and c["to"] == v and c["kind"] == "unavailable" for c in changes
             ):
                 changes.append({"from": prev, "to": v, **_entry(outage)})
-    db.dispose()
     return {"clauses": clauses, "changes": changes}
 
 

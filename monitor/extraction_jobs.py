@@ -59,7 +59,7 @@ def with_blocks(session: Session, snap: Snapshot) -> Extraction:
     Nothing is stored: readers (``show --blocks``, the web pages) change nothing. Raises
     :class:`BlobIntegrityError` when the archived bytes are damaged.
     """
-    fresh = extract(read_blob(session, snap.sha256), snap.content_type, snap.final_url)
+    fresh = extract(read_blob(session, snap.sha256), snap.content_type)
     stored = stored_extraction(session, snap.id)
     if stored is None:
         return fresh
@@ -81,7 +81,7 @@ def ensure_extraction(session: Session, snap: Snapshot, *, now: datetime) -> Ext
     found = stored_extraction(session, snap.id)
     if found is not None:
         return found
-    ext = extract(read_blob(session, snap.sha256), snap.content_type, snap.final_url)
+    ext = extract(read_blob(session, snap.sha256), snap.content_type)
     session.add(_new_row(snap, ext, now))
     session.flush()
     return ext

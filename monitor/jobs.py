@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crawler.config import Config, load_config
-from crawler.registry import load_sources
+from crawler.registry import configured_sources
 from monitor.logs import logged_job
 
 log = logging.getLogger("policywatch.jobs")
@@ -33,7 +33,7 @@ def cycle_job(options: dict[str, Any]) -> dict[str, Any]:
 
     with logged_job(log, "cycle") as counts:
         cfg = config_from_options(options)
-        sources = load_sources(cfg.sources or None)
+        sources = configured_sources(cfg)
         try:
             with exclusive(cfg) as closed:
                 if closed:
@@ -65,20 +65,16 @@ def discover_job(options: dict[str, Any]) -> dict[str, int]:
 
     with logged_job(log, "discover") as counts:
         cfg = config_from_options(options)
-        sources = load_sources(cfg.sources or None)
+        sources = configured_sources(cfg)
         run = run_discovery(cfg, sources, **options.get("crawl_overrides", {}))
         if run.new and cfg.notify.operators:
-            db = Database(cfg.db_url)
-            try:
-                with db.session() as session:
-                    send_once(
-                        session,
-                        proposals_message(run.new),
-                        cfg.notify.operators,
-                        now=datetime.now(UTC),
-                    )
-            finally:
-                db.dispose()
+            with Database(cfg.db_url) as db, db.session() as session:
+                send_once(
+                    session,
+                    proposals_message(run.new),
+                    cfg.notify.operators,
+                    now=datetime.now(UTC),
+                )
         counts.update(new=len(run.new), indexes=len(run.indexes))
     return {"new": len(run.new), "indexes": len(run.indexes)}
 

@@ -61,8 +61,7 @@ def exclusive(cfg: Config, *, now: datetime | None = None) -> Iterator[list[int]
 
     Yields the ids of stale crawl runs it closed as "interrupted".
     """
-    db = Database(cfg.db_url)
-    try:
+    with Database(cfg.db_url) as db:
         if cfg.schedule.lock_url:
             with cycle_lock(cfg.schedule.lock_url, ttl=cfg.schedule.lock_ttl_seconds) as mine:
                 if not mine:
@@ -79,8 +78,6 @@ def exclusive(cfg: Config, *, now: datetime | None = None) -> Iterator[list[int]
                     "try again when it has finished"
                 )
             yield _close_stale(db, now)
-    finally:
-        db.dispose()
 
 
 def _close_stale(db: Database, now: datetime | None) -> list[int]:

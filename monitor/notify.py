@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.config import NotifySettings
-from crawler.extract.model import UNAVAILABLE_OUTCOMES
-from monitor.reports.model import UNPUBLISHED_STATUSES
+from monitor.source_health import source_problem
 from storage.models import ChangeEventRecord, Notification, Source
 from storage.redact import redact
+from storage.reviews import UNPUBLISHED_STATUSES
 
 log = logging.getLogger("policywatch.notify")
 
@@ -87,26 +87,11 @@ def operator_message(session: Session, threshold: int) -> Message | None:
     """Source-health problems not yet announced: failure streaks, robots, quarantined versions."""
     items: list[tuple[str, str]] = []
     for src in session.scalars(select(Source).where(Source.consecutive_failures > 0)):
-        streak = src.last_success_at.isoformat() if src.last_success_at else "never"
-        if src.last_error_kind == "robots":
-            items.append(
-                (
-                    f"robots:{src.id}:{streak}",
-                    f"• {src.id}: robots.txt disallows {src.url} — ask the site or drop it",
-                )
-            )
-        elif src.last_error_kind in UNAVAILABLE_OUTCOMES:
-            # Fetched but unusable (maintenance, login ...): its unavailable event below
-            # announces the outage once, however many fetches it lasts.
-            continue
-        elif src.consecutive_failures >= threshold:
-            items.append(
-                (
-                    f"failing:{src.id}:{streak}",
-                    f"• {src.id}: {src.consecutive_failures} consecutive failures "
-                    f"({src.last_error_kind}: {src.last_error})",
-                )
-            )
+        problem = source_problem(src)
+        if problem is not None and problem.announce(threshold):
+            # A streak is told once: its key holds the last success before it.
+            streak = src.last_success_at.isoformat() if src.last_success_at else "never"
+            items.append((f"{problem.kind}:{src.id}:{streak}", f"• {src.id}: {problem.detail}"))
     for ev, src in session.execute(
         select(ChangeEventRecord, Source)
         .join(Source)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Tables other libraries own in the same database (APScheduler's job store): not ours to migrate.
@@ -76,6 +76,10 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:
+    # Alembic is imported only to migrate: importing it costs more CPU than a whole
+    # read-only command on a current database (see bench/cli_startup.py).
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -83,16 +87,25 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
 def upgrade(engine: Engine) -> bool:
     """Bring the schema to the newest migration; returns True when something was applied."""
+    if _known_current(engine):
+        return False
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     head = head_revision(engine)
     if current_revision(engine) == head:
         return False
@@ -110,8 +123,49 @@ def upgrade(engine: Engine) -> bool:
     return True
 
 
+_REVISION = re.compile(r"""^(down_)?revision\s*(?::[^=]*)?=\s*(?:["']([^"']*)["']|None)""", re.M)
+
+
+def _file_head() -> str | None:
+    """The newest migration read straight from the files, when the history is one line."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = {bool(m.group(1)): m.group(2) for m in _REVISION.finditer(path.read_text())}
+        if not found.get(False):
+            return None  # a file this reading does not understand: let Alembic decide
+        revisions.add(found[False])
+        if found.get(True):
+            parents.add(found[True])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _known_current(engine: Engine) -> bool:
+    """True when the stored revision is the migrations' head, found without Alembic.
+
+    False means "ask Alembic": a missing version table, another revision, or a history
+    this quick reading cannot follow (branches).
+    """
+    head = _file_head()
+    if head is None:
+        return False
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        stored = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return stored == [head]
+
+
 class Database:
-    """An engine plus a session factory, migrated on first use."""
+    """An engine plus a session factory, migrated on first use.
+
+    Use it as a context manager so the engine's connections are closed however the block ends
+    (a SQLite file stays locked, a PostgreSQL server keeps the sessions, until they are)::
+
+        with Database(url) as db, db.session() as session:
+            ...
+    """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
         self.url = url or os.environ.get("POLICYWATCH_DB") or default_db_url()
@@ -128,6 +182,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.dispose()
 
     @property
     def display_url(self) -> str:

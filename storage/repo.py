@@ -91,16 +91,6 @@ def source_history(session: Session, source_id: str) -> list[Snapshot]:
     return list(session.scalars(stmt))
 
 
-def recent_fetches(session: Session, source_id: str, limit: int = 20) -> list[FetchAttempt]:
-    stmt = (
-        select(FetchAttempt)
-        .where(FetchAttempt.source_id == source_id)
-        .order_by(FetchAttempt.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
 def run_fetches(session: Session, run_id: int) -> list[FetchAttempt]:
     stmt = select(FetchAttempt).where(FetchAttempt.run_id == run_id).order_by(FetchAttempt.id)
     return list(session.scalars(stmt))

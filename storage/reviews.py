@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import ChangeEventRecord, Review
+from storage.statuses import REVIEW_STATUSES, UNPUBLISHED_STATUSES, VERDICTS
 
-VERDICTS = ("new", "confirmed", "dismissed")
+__all__ = ["REVIEW_STATUSES", "UNPUBLISHED_STATUSES", "VERDICTS", "record_review", "reviews_of"]
 
 
 def record_review(

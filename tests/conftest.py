@@ -1,4 +1,7 @@
-"""Shared fixtures: a real local HTTP site, real databases (SQLite file and PostgreSQL)."""
+"""Shared fixtures: a real local HTTP site, real databases (SQLite file and PostgreSQL), Redis.
+
+The helpers behind them are in ``tests/support/``.
+"""
 
 from __future__ import annotations
 
@@ -12,22 +15,17 @@ from sqlalchemy import create_engine, text
 
 from crawler.config import Config
 from monitor.sites.localsite import LocalSite
-
-PG_ADMIN_URL = os.environ.get(
-    "POLICYWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from storage.db import Database
+from tests.support.databases import (
+    PG_ADMIN_URL,
+    REQUIRE_SERVICES,
+    crawl_demo,
+    pg_problem,
+    private_copy,
+    reset_pg,
 )
-REQUIRE_SERVICES = os.environ.get("POLICYWATCH_REQUIRE_SERVICES") == "1"
 
-
-def _pg_available() -> str | None:
-    try:
-        engine = create_engine(PG_ADMIN_URL)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        return str(exc)
+REDIS_URL = os.environ.get("POLICYWATCH_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,7 +51,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """A throwaway PostgreSQL database for this test session; its URL."""
-    problem = _pg_available()
+    problem = pg_problem()
     if problem:
         if REQUIRE_SERVICES:
             pytest.fail(f"PostgreSQL required (POLICYWATCH_REQUIRE_SERVICES=1) but: {problem}")
@@ -69,27 +67,46 @@ def pg_server() -> Iterator[str]:
     admin.dispose()
 
 
-def _reset_pg(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The same test runs on a SQLite file and on the machine's PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'pw.sqlite'}"
     url: str = request.getfixturevalue("pg_server")
-    _reset_pg(url)
+    reset_pg(url)
     return url
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'pw.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database after round 1 (baseline) and round 2 (changes, noise, an outage)."""
+    return crawl_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture
+def db(demo_db: Path, tmp_path: Path) -> Iterator[Database]:
+    """This test's own copy of the demo database."""
+    with private_copy(demo_db, tmp_path / "copy.sqlite") as database:
+        yield database
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The machine's Redis (database 15 unless $POLICYWATCH_TEST_REDIS says otherwise)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.exceptions.ConnectionError as exc:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"Redis required (POLICYWATCH_REQUIRE_SERVICES=1) but: {exc}")
+        pytest.skip(f"Redis not available: {exc}")
+    return REDIS_URL
 
 
 @pytest.fixture

@@ -5,13 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import main
 from monitor.sites.demo import document
 from monitor.sites.localsite import LocalSite
-from tests.crawl.helpers import source, write_registry
+from tests.support.crawling import source, write_registry
+from tests.support.waiting import LineReader
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,24 +36,38 @@ def pw(
     )
 
 
-def test_help_lists_every_command() -> None:
-    out = pw("--help").stdout
-    for command in (
-        "demo",
-        "serve",
-        "users",
-        "crawl",
-        "diff",
-        "changes",
-        "extract",
-        "reextract",
-        "evaluate",
-        "history",
-        "show",
-        "sources",
-        "db",
-    ):
-        assert command in out
+COMMANDS = {
+    (): {
+        *("run", "schedule", "demo", "crawl", "diff", "changes", "report", "publish", "review"),
+        *("extract", "reextract", "evaluate", "history", "health", "show", "sources", "db"),
+        *("serve", "users", "worker", "cluster"),
+    },
+    ("sources",): {"list", "validate", "check", "discover", "accept"},
+    ("db",): {"upgrade", "check", "backup", "restore"},
+    ("users",): {"add", "list", "remove", "token"},
+    ("cluster",): {"status"},
+}
+
+
+def _listed_commands(help_text: str) -> set[str]:
+    """The names in the "Commands:" section of click's --help."""
+    section = help_text.split("Commands:", 1)[1]
+    # A name starts a line two spaces in; a help text wrapped onto the next line is deeper.
+    names = (line for line in section.splitlines() if line.startswith("  "))
+    return {line.split()[0] for line in names if not line.startswith("   ")}
+
+
+@pytest.mark.parametrize("group", COMMANDS, ids=lambda g: " ".join(g) or "policywatch")
+def test_help_lists_exactly_the_commands(group: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*group, "--help"], terminal_width=100)
+    assert result.exit_code == 0, result.output
+    assert _listed_commands(result.output) == COMMANDS[group]
+
+
+def test_the_readme_command_table_names_every_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `policywatch ([a-z-]+)", readme, flags=re.M))
+    assert documented == COMMANDS[()]
 
 
 def test_sources_validate_names_file_entry_and_key(tmp_path: Path) -> None:
@@ -68,6 +88,7 @@ def test_shipped_registry_validates() -> None:
     assert "sources valid" in result.stdout
 
 
+@pytest.mark.e2e
 def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     body = document("round1", "evergreen-ketamine.html")
@@ -88,13 +109,13 @@ def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
         )
         failed = pw("crawl", "--config", str(config), "--db", db, "--sources", str(mixed), "--json")
     assert failed.returncode == 1
-    summary = json.loads(failed.stdout)
+    summary = json.loads(failed.stdout)["run"]
     assert summary["failed"] == 1 and summary["unchanged"] == 1
     assert summary["failures"][0]["kind"] == "http_4xx"
 
     history = json.loads(pw("history", "evergreen", "--db", db, "--json").stdout)
-    assert len(history["versions"]) == 1
-    version = history["versions"][0]
+    assert len(history["snapshots"]) == 1 and history["source"]["id"] == "evergreen"
+    version = history["snapshots"][0]
     assert version["sha256"] == hashlib.sha256(body).hexdigest()
     raw = subprocess.run(
         [
@@ -102,7 +123,7 @@ def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
             "-m",
             "monitor.cli",
             "show",
-            str(version["snapshot_id"]),
+            str(version["id"]),
             "--db",
             db,
             "--raw",
@@ -112,7 +133,8 @@ def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
         check=True,
     )
     assert raw.stdout == body
-    shown = json.loads(pw("show", str(version["snapshot_id"]), "--db", db, "--json").stdout)
+    shown = json.loads(pw("show", str(version["id"]), "--db", db, "--json").stdout)
+    assert shown["snapshot"] == version
     assert shown["extraction"]["outcome"] == "ok"
     assert {c["drug"] for c in shown["extraction"]["clauses"]} == {"ketamine", "esketamine"}
 
@@ -120,6 +142,7 @@ def test_crawl_history_show_and_exit_status(tmp_path: Path) -> None:
     assert again.returncode == 0 and "1 snapshot" in again.stdout
 
 
+@pytest.mark.e2e
 def test_demo_shows_real_changes_and_stays_silent_on_noise(tmp_path: Path) -> None:
     result = pw("demo", "--dir", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
@@ -128,7 +151,7 @@ def test_demo_shows_real_changes_and_stays_silent_on_noise(tmp_path: Path) -> No
     db = f"sqlite:///{tmp_path / 'demo' / 'demo.sqlite'}"
     # It ends by saying how to open the review workspace on its database.
     assert f"policywatch serve --db {db}" in out and "users add" in out
-    events = json.loads(pw("changes", "--db", db, "--all", "--json").stdout)
+    events = json.loads(pw("changes", "--db", db, "--all", "--json").stdout)["events"]
     kinds = {(e["source_id"], e["kind"]) for e in events}
     assert kinds == {
         ("demo-evergreen-ketamine", "criteria_change"),
@@ -161,6 +184,7 @@ def _write_case(
     (case / "labels.json").write_text(json.dumps(labels))
 
 
+@pytest.mark.e2e
 def test_evaluate_scores_a_labelled_corpus_through_the_real_path(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     url = "https://health.example/policies/ketamine.html"
@@ -291,9 +315,9 @@ def test_evaluate_scores_a_labelled_corpus_through_the_real_path(tmp_path: Path)
     assert below.returncode == 1 and "below floor" in below.stdout
 
 
+@pytest.mark.e2e
 def test_schedule_lists_jobs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     import signal
-    import time
 
     db = f"sqlite:///{tmp_path / 'sched.sqlite'}"
     config = tmp_path / "policywatch.toml"
@@ -311,22 +335,13 @@ def test_schedule_lists_jobs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> Non
         cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    # Wait for the readiness line (printed once the signal handlers are installed), however
-    # slow the machine is, instead of guessing a sleep.
-    seen: list[str] = []
-    deadline = time.monotonic() + 180
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if "Scheduler running" in line:
-            break
-    assert any("Scheduler running" in s for s in seen), "".join(seen)
+    # The readiness line is printed once the signal handlers are installed.
+    output = LineReader(proc.stdout)
+    output.wait_for("Scheduler running")
     proc.send_signal(signal.SIGTERM)
-    rest, err = proc.communicate(timeout=60)
-    out = "".join(seen) + rest
+    proc.wait(timeout=60)
+    assert proc.stderr is not None
+    err, out = proc.stderr.read(), output.rest()
     assert proc.returncode == 0, err
     assert "Scheduler stopped" in out
     relisted = pw("schedule", "--list", "--config", str(config), "--db", db)
@@ -343,25 +358,30 @@ def test_bad_cron_expression_is_a_clear_error(tmp_path: Path) -> None:
     assert "cycle" in result.stderr and "cron" in result.stderr
 
 
+@pytest.mark.e2e
 def test_health_lists_quarantined_and_failing_sources(tmp_path: Path) -> None:
     result = pw("demo", "--dir", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
     db = f"sqlite:///{tmp_path / 'demo' / 'demo.sqlite'}"
-    rows = json.loads(pw("health", "--db", db, "--json").stdout)
-    assert [(r["source_id"], r["problem"]) for r in rows] == [
+    needing = pw("health", "--db", db, "--json")
+    assert needing.returncode == 1  # a source needs an operator: a failing health check
+    rows = json.loads(needing.stdout)["sources"]
+    assert [(r["id"], r["problem"]) for r in rows] == [
         ("demo-ridgeline-ketamine", "quarantined: maintenance")
     ]
-    everything = json.loads(pw("health", "--db", db, "--all", "--json").stdout)
+    everything = json.loads(pw("health", "--db", db, "--all", "--json").stdout)["sources"]
     assert len(everything) == 5
 
 
+@pytest.mark.e2e
 def test_review_records_the_verdict_and_note(tmp_path: Path) -> None:
     assert pw("demo", "--dir", str(tmp_path / "demo")).returncode == 0
     db = f"sqlite:///{tmp_path / 'demo' / 'demo.sqlite'}"
-    first = json.loads(pw("changes", "--db", db, "--json").stdout)[0]
+    first = json.loads(pw("changes", "--db", db, "--json").stdout)["events"][0]
     done = pw("review", str(first["id"]), "dismissed", "--note", "template glitch", "--db", db)
     assert done.returncode == 0, done.stderr
-    after = {e["id"]: e for e in json.loads(pw("changes", "--db", db, "--json").stdout)}
+    listed = json.loads(pw("changes", "--db", db, "--json").stdout)["events"]
+    after = {e["id"]: e for e in listed}
     assert after[first["id"]]["review_status"] == "dismissed"
     assert after[first["id"]]["review_note"] == "template glitch"
     missing = pw("review", "99999", "confirmed", "--db", db)

@@ -58,13 +58,12 @@ def sniff_format(body: bytes, content_type: str | None = None) -> str:
 def extract(
     body: bytes,
     content_type: str | None = None,
-    url: str | None = None,
+    *,
     why: list[Why] | None = None,
 ) -> Extraction:
     """Extract facts, blocks, clauses and per-drug summaries from one version's bytes.
 
     Never raises for bad input: corrupt or undecodable bodies give outcome "unparseable".
-    ``url`` is accepted for callers' logging symmetry and is not used for the format.
     Pass a list as ``why`` to receive, parallel to the clauses, how each one's drug and
     stance were decided (for ``policywatch extract --explain``; never stored).
     """

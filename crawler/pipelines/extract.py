@@ -67,7 +67,7 @@ class ExtractPipeline:
         if self.pool is not None:
             prepared = await self.pool.extract(item.body, item.content_type, item.final_url)
         else:
-            prepared = prepare(self.extractor, item.body, item.content_type, item.final_url)
+            prepared = prepare(self.extractor, item.body, item.content_type)
         item.extraction, item.extraction_fields = prepared
         item.extractor_version = self.version
         return item

@@ -53,10 +53,10 @@ def load_extractor(path: str) -> Callable[..., Extraction]:
     return _loaded[path]
 
 
-def extract_or_outcome(path: str, body: bytes, content_type: str | None, url: str | None) -> Any:
+def extract_or_outcome(path: str, body: bytes, content_type: str | None) -> Any:
     """Extract ``body``; an exception becomes an ``unparseable`` outcome instead of a lost item."""
     try:
-        return load_extractor(path)(body, content_type, url)
+        return load_extractor(path)(body, content_type)
     except Exception as exc:
         # A bug or a hostile body must not drop the item: its fetch record and bytes are still
         # stored, and the outcome says the extractor failed on it.
@@ -67,13 +67,11 @@ def failed(message: str) -> Extraction:
     return Extraction(outcome="unparseable", format="unknown", message=message)
 
 
-def prepare(
-    path: str, body: bytes, content_type: str | None, url: str | None
-) -> tuple[Any, dict[str, Any]]:
+def prepare(path: str, body: bytes, content_type: str | None) -> tuple[Any, dict[str, Any]]:
     """The columns the store will write for ``body``'s extraction, and the extraction without
     its blocks: they are not stored (recomputed from the raw snapshot when asked for) and are
     nearly all of its size, so they stay in the worker instead of crossing back in a pickle."""
-    extraction = extract_or_outcome(path, body, content_type, url)
+    extraction = extract_or_outcome(path, body, content_type)
     columns = record_columns(extraction)
     return dataclasses.replace(extraction, blocks=[]), columns
 
@@ -174,7 +172,7 @@ class ExtractorPool:
         self, pool: ProcessPoolExecutor, body: bytes, content_type: str | None, url: str | None
     ) -> tuple[Any, dict[str, Any]]:
         future: Future[tuple[Any, dict[str, Any]]] = pool.submit(
-            prepare, self.extractor, body, content_type, url
+            prepare, self.extractor, body, content_type
         )
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)

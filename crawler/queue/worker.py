@@ -40,12 +40,8 @@ def redacted(url: str) -> str:
 def reach_database(cfg: Config) -> str:
     """'' when the database answers, else the reason in one line."""
     try:
-        db = Database(cfg.db_url, migrate=False)
-        try:
-            with db.session() as session:
-                session.connection()
-        finally:
-            db.dispose()
+        with Database(cfg.db_url, migrate=False) as db, db.session() as session:
+            session.connection()
     except Exception as exc:  # any driver error: reported, then retried
         return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return ""

@@ -61,7 +61,7 @@ class CheckSpider(scrapy.Spider):
             duration_s=time.monotonic() - response.meta["started"],
         )
         if 200 <= response.status < 300:
-            ext = extract(response.body, result.content_type, response.url)
+            ext = extract(response.body, result.content_type)
             result.outcome = ext.outcome
             result.message = ext.message
             result.found_drugs = sorted({c.drug for c in ext.clauses} | set(ext.summaries))

@@ -12,9 +12,10 @@ from scrapy.http import Response
 from sqlalchemy import select
 from twisted.python.failure import Failure
 
+from crawler.config import load_config
 from crawler.errors import classify_failure
 from crawler.items import FetchResult
-from crawler.registry import check_url, load_sources
+from crawler.registry import check_url, configured_sources
 from storage.db import Database
 from storage.models import Source
 from storage.repo import SnapshotRef, latest_snapshots, sync_sources
@@ -44,8 +45,14 @@ class PoliciesSpider(scrapy.Spider):
             if missing:
                 raise ValueError(f"unknown source id(s): {', '.join(missing)}")
             return [found[i] for i in ids]
-        # Run directly with `scrapy crawl policies`: load and sync the registry ourselves.
-        sources = load_sources(settings.getlist("POLICYWATCH_SOURCE_FILES") or None)
+        # Run directly with `scrapy crawl policies`: the sources `policywatch crawl` would take
+        # (policywatch.toml's, extra_sources included), POLICYWATCH_SOURCE_FILES replacing its
+        # `sources`; load and sync them ourselves.
+        cfg = load_config()
+        files = settings.getlist("POLICYWATCH_SOURCE_FILES")
+        if files:
+            cfg.sources = list(files)
+        sources = configured_sources(cfg)
         with self.db.session() as session:
             sync_sources(session, sources)
         return [s for s in sources if s.enabled]

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import select
 
-from crawler.extract.model import Block, Extraction
 from crawler.extract.record import RecordError
-from monitor.cli.common import common_options, console, make_context, print_json, table
-from monitor.extraction_jobs import load_row, with_blocks
+from monitor.cli.common import (
+    common_options,
+    console,
+    make_context,
+    print_json,
+    remarks,
+    show_table,
+)
+from monitor.schema import document, snapshot_json, source_json
 from storage.blobs import BlobIntegrityError, read_blob
 from storage.models import ExtractionRecord, Snapshot, Source
 from storage.redact import redact
-from storage.repo import as_utc, source_history
+from storage.repo import source_history
+
+if TYPE_CHECKING:
+    from crawler.extract.model import Block, Extraction
 
 
 @click.command()
@@ -32,52 +41,33 @@ def history(
 ) -> None:
     """List the stored versions of SOURCE_ID: time, sha256, size, final URL."""
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
-    with db.session() as session:
+    with ctx.database(must_exist=True) as db, db.session() as session:
         src = session.get(Source, source_id)
         if src is None:
             raise click.ClickException(
                 f"no source {source_id!r} in {redact(ctx.config.db_url)}. "
                 "See `policywatch sources list`, or crawl it first."
             )
-        snaps = source_history(session, source_id)
-        rows: list[dict[str, Any]] = [
-            {
-                "snapshot_id": s.id,
-                "fetched_at": as_utc(s.fetched_at),
-                "sha256": s.sha256,
-                "size": s.size,
-                "final_url": s.final_url,
-                "content_type": s.content_type,
-                "http_status": s.http_status,
-            }
-            for s in snaps
-        ]
-        health = (src.health, src.consecutive_failures, src.last_error)
+        rows = [snapshot_json(snap) for snap in source_history(session, source_id)]
+        source = source_json(src)
     if as_json:
-        print_json({"source_id": source_id, "versions": rows})
+        print_json(document("snapshots", rows, source=source))
         return
-    console.print(
-        table(
-            f"{source_id}: {len(rows)} version(s)",
-            ["snapshot", "fetched (UTC)", "sha256", "bytes", "final URL"],
-            [
-                (
-                    r["snapshot_id"],
-                    r["fetched_at"],
-                    r["sha256"][:16],
-                    f"{r['size']:,}",
-                    r["final_url"],
-                )
-                for r in rows
-            ],
-        )
+    show_table(
+        f"{source_id}: {len(rows)} version(s)",
+        ["snapshot", "fetched (UTC)", "sha256", "bytes", "final URL"],
+        [(r["id"], r["fetched_at"], r["sha256"][:16], r["size"], r["final_url"]) for r in rows],
     )
-    outcome, failures, last_error = health
+    outcome, failures, last_error = (
+        source["health"],
+        source["consecutive_failures"],
+        source["last_error"],
+    )
+    notes = remarks()  # below the table, or on stderr so a pipe gets only the records
     if failures:
-        console.print(f"[red]{failures} consecutive failure(s)[/red]: {last_error}")
+        notes.print(f"[red]{failures} consecutive failure(s)[/red]: {last_error}")
     if outcome:
-        console.print(f"latest extraction outcome: {outcome}")
+        notes.print(f"latest extraction outcome: {outcome}")
 
 
 @click.command()
@@ -100,9 +90,10 @@ def show(
     blocks: bool,
 ) -> None:
     """Show one archived version: its metadata and what was extracted, or --raw bytes."""
+    from monitor.extraction_jobs import load_row, with_blocks  # the extractors, for --blocks
+
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
-    with db.session() as session:
+    with ctx.database(must_exist=True) as db, db.session() as session:
         snap = session.get(Snapshot, snapshot_id)
         if snap is None:
             raise click.ClickException(
@@ -122,20 +113,7 @@ def show(
             .where(ExtractionRecord.snapshot_id == snapshot_id)
             .order_by(ExtractionRecord.id.desc())
         ).first()
-        meta = {
-            "snapshot_id": snap.id,
-            "source_id": snap.source_id,
-            "fetched_at": as_utc(snap.fetched_at),
-            "sha256": snap.sha256,
-            "size": snap.size,
-            "requested_url": snap.requested_url,
-            "final_url": snap.final_url,
-            "http_status": snap.http_status,
-            "content_type": snap.content_type,
-            "etag": snap.etag,
-            "last_modified": snap.last_modified,
-            "redirects": snap.redirects,
-        }
+        meta = snapshot_json(snap)
         try:
             extraction = _as_json(load_row(ext)) if ext else None
         except RecordError as exc:
@@ -147,14 +125,12 @@ def show(
         sys.stdout.buffer.write(body)
         return
     if as_json:
-        print_json({**meta, "extractor_version": ext_version, "extraction": extraction})
+        print_json(document("snapshot", meta, extractor_version=ext_version, extraction=extraction))
         return
-    console.print(
-        table(
-            f"snapshot {snapshot_id}",
-            ["field", "value"],
-            [(k, v) for k, v in meta.items() if v not in (None, [], "")],
-        )
+    show_table(
+        f"snapshot {snapshot_id}",
+        ["field", "value"],
+        [(k, v) for k, v in meta.items() if v not in (None, [], "")],
     )
     if extraction:
         console.print(
@@ -166,15 +142,13 @@ def show(
                 f"  [cyan]{c['drug']}[/cyan] [magenta]{c['stance']}[/magenta] {c['text'][:160]}"
             )
     if blocks:
-        console.print(
-            table(
-                f"{len(recomputed)} block(s), recomputed from the archived bytes",
-                ["#", "kind", "section", "text"],
-                [
-                    (i, b.kind, " > ".join(b.heading_path), b.text[:200])
-                    for i, b in enumerate(recomputed)
-                ],
-            )
+        show_table(
+            f"{len(recomputed)} block(s), recomputed from the archived bytes",
+            ["#", "kind", "section", "text"],
+            [
+                (i, b.kind, " > ".join(b.heading_path), b.text[:200])
+                for i, b in enumerate(recomputed)
+            ],
         )
 
 

@@ -9,8 +9,6 @@ from typing import get_args
 
 import click
 
-from monitor.change_list import list_events
-from monitor.changes import detect_changes
 from monitor.cli.common import (
     common_options,
     console,
@@ -18,11 +16,11 @@ from monitor.cli.common import (
     make_context,
     parse_day,
     print_json,
-    table,
+    show_table,
 )
 from monitor.diff.model import Kind
-from storage.models import ChangeEventRecord
-from storage.reviews import record_review
+from monitor.schema import document
+from storage.statuses import VERDICTS
 
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -35,24 +33,38 @@ KINDS: tuple[str, ...] = get_args(Kind)
     is_flag=True,
     help="Diff all stored history again (after `reextract`); existing events are kept.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the new events as JSON.")
 def diff(
     config_path: str | None,
     db_url: str | None,
     sources_files: tuple[str, ...],
     only: tuple[str, ...],
     rebuild: bool,
+    as_json: bool,
 ) -> None:
     """Compare each new version with its source's last good version and store change events."""
+
+    from sqlalchemy import select
+
+    from monitor.change_list import event_dict
+    from monitor.changes import detect_changes  # the extractors: only diff needs them
+    from storage.models import Source
+
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
-    with exclusive(ctx), db.session() as session:
+    with ctx.database() as db, exclusive(ctx), db.session() as session:
         stats = detect_changes(
             session, now=datetime.now(UTC), source_ids=list(only) or None, rebuild=rebuild
         )
         rows = [(e.id, e.source_id, e.kind, e.drug, e.summary) for e in stats.events]
         significant = sum(1 for e in stats.events if e.significant)
+        if as_json:
+            sources = {s.id: s for s in session.scalars(select(Source))}
+            found = [event_dict(session, e, sources[e.source_id]) for e in stats.events]
+    if as_json:
+        print_json(document("events", found, versions=stats.versions, flip_backs=stats.flaps))
+        return
     if rows:
-        console.print(table("new events", ["id", "source", "kind", "drug", "summary"], rows))
+        show_table("new events", ["id", "source", "kind", "drug", "summary"], rows)
     console.print(
         f"{stats.versions} new version(s) in {stats.sources} source(s): "
         f"[bold]{significant} significant change(s)[/bold], "
@@ -86,13 +98,14 @@ def changes(
     as_json: bool,
 ) -> None:
     """List stored change events, newest first (coverage changes only unless --all or --kind)."""
+    from monitor.change_list import list_events
+
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
     start = parse_day(since, "--since")
-    with db.session() as session:
+    with ctx.database(must_exist=True) as db, db.session() as session:
         data = list_events(session, since=start, kinds=kinds, source_ids=only, show_all=show_all)
     if as_json:
-        print_json(data)
+        print_json(document("events", data))
         return
     if not data:
         console.print(
@@ -100,29 +113,28 @@ def changes(
             "or widen the filter (--all, --since)."
         )
         return
-    console.print(
-        table(
-            f"{len(data)} event(s)",
-            ["id", "detected", "source", "kind", "summary", "status"],
-            [
-                (
-                    d["id"],
-                    d["detected_at"][:10],
-                    d["source_id"],
-                    f"{d['kind']}\n{d['drug'] or ''}",
-                    d["summary"],
-                    d["review_status"],
-                )
-                for d in data
-            ],
-        )
+    show_table(
+        f"{len(data)} event(s)",
+        ["id", "detected", "source", "kind", "drug", "summary", "status"],
+        [
+            (
+                d["id"],
+                d["detected_at"][:10],
+                d["source_id"],
+                d["kind"],
+                d["drug"] or "",
+                d["summary"],
+                d["review_status"],
+            )
+            for d in data
+        ],
     )
 
 
 @click.command()
 @common_options
 @click.argument("event_id", type=int)
-@click.argument("status", type=click.Choice(["new", "confirmed", "dismissed"]))
+@click.argument("status", type=click.Choice(VERDICTS))
 @click.option("--note", default=None, help="Why (kept with the event, e.g. for the blog editor).")
 def review(
     config_path: str | None,
@@ -137,9 +149,11 @@ def review(
     Dismissed events stay in the database as evidence but leave the reports, feed, digest
     and notifications. Every verdict is kept in the event's audit trail (reviewer: cli:LOGIN).
     """
+    from storage.models import ChangeEventRecord
+    from storage.reviews import record_review
+
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
-    with db.session() as session:
+    with ctx.database(must_exist=True) as db, db.session() as session:
         ev = session.get(ChangeEventRecord, event_id)
         if ev is None:
             console.print(f"[red]no event {event_id}[/red]; `policywatch changes --all` lists them")
@@ -152,7 +166,6 @@ def review(
             note=note,
             now=datetime.now(UTC),
         )
-    db.dispose()
     console.print(f"event {event_id}: {status}" + (f" ({note})" if note else ""))
 
 

@@ -9,8 +9,15 @@ from typing import Any
 
 import click
 
-from monitor.cli.common import common_options, console, err_console, make_context, print_json
-from monitor.cli.common import table as make_table
+from monitor.cli.common import (
+    common_options,
+    console,
+    err_console,
+    make_context,
+    print_json,
+    show_table,
+)
+from monitor.schema import SCHEMA_VERSION
 
 
 def _needs_queue(queue_url: str) -> None:
@@ -78,7 +85,7 @@ def status(
             f"cannot reach the crawl queue at {ctx.config.cluster.queue_url}: {exc}; is Redis up?"
         ) from None
     if as_json:
-        print_json(data)
+        print_json({"schema_version": SCHEMA_VERSION, **data})
         return
     console.print(
         f"workers alive: {data['workers_alive']}   batches queued: {data['queue_depth']}   "
@@ -102,10 +109,8 @@ def status(
         for w in data["workers"]
     ]
     if rows:
-        console.print(
-            make_table(
-                "workers",
-                ["id", "host", "pid", "in flight", "done", "per minute", "last heartbeat"],
-                rows,
-            )
+        show_table(
+            "workers",
+            ["id", "host", "pid", "in flight", "done", "per minute", "last heartbeat"],
+            rows,
         )

@@ -7,7 +7,15 @@ import sys
 import click
 
 from crawler.runner import CrawlError, CrawlSummary, crawl_here, prepare
-from monitor.cli.common import common_options, console, exclusive, make_context, print_json, table
+from monitor.cli.common import (
+    common_options,
+    console,
+    exclusive,
+    make_context,
+    print_json,
+    show_table,
+)
+from monitor.schema import document, run_json
 from storage.redact import redact
 from storage.repo import run_fetches
 
@@ -62,11 +70,10 @@ def report(ctx: object, summary: CrawlSummary, *, per_source: bool, as_json: boo
 
     assert isinstance(ctx, Context)
     if as_json:
-        data = dict(summary.__dict__)
+        fetches = None
         if per_source:
-            db = ctx.database()
-            with db.session() as session:
-                data["per_source"] = [
+            with ctx.database() as db, db.session() as session:
+                fetches = [
                     {
                         "source_id": f.source_id,
                         "result": f.result,
@@ -76,11 +83,11 @@ def report(ctx: object, summary: CrawlSummary, *, per_source: bool, as_json: boo
                     }
                     for f in run_fetches(session, summary.run_id or 0)
                 ]
+        data = document("run", run_json(summary, fetches=fetches))
         print_json(data)
         return
     if per_source:
-        db = ctx.database()
-        with db.session() as session:
+        with ctx.database() as db, db.session() as session:
             rows = [
                 (
                     f.source_id,
@@ -92,7 +99,7 @@ def report(ctx: object, summary: CrawlSummary, *, per_source: bool, as_json: boo
                 )
                 for f in run_fetches(session, summary.run_id or 0)
             ]
-        console.print(table(None, ["source", "result", "http", "snapshot", "time", "error"], rows))
+        show_table(None, ["source", "result", "http", "snapshot", "time", "error"], rows)
     console.print(
         f"Run {summary.run_id}: [green]{summary.new_versions} new version(s)[/green], "
         f"{summary.unchanged} unchanged, "

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.cli.common import common_options, console, make_context, print_json, show_table
+from monitor.schema import document
 from storage.backup import BackupError, backup, restore
 from storage.db import Database, current_revision, upgrade
 from storage.integrity import check_database
@@ -44,21 +45,15 @@ def db_check(
     Exit status 0 when the history is whole, 1 when problems were found (listed).
     """
     ctx = make_context(config_path, db_url, sources_files)
-    database = ctx.database()
-    try:
-        with database.session() as session:
-            problems = check_database(database.engine, session)
-    finally:
-        database.dispose()
+    with ctx.database(must_exist=True) as database, database.session() as session:
+        problems = check_database(database.engine, session)
     if as_json:
-        print_json([p.__dict__ for p in problems])
+        print_json(document("problems", [p.__dict__ for p in problems]))
     elif problems:
-        console.print(
-            table(
-                f"{len(problems)} problem(s)",
-                ["kind", "where", "detail"],
-                [(p.kind, p.where, p.detail) for p in problems],
-            )
+        show_table(
+            f"{len(problems)} problem(s)",
+            ["kind", "where", "detail"],
+            [(p.kind, p.where, p.detail) for p in problems],
         )
         console.print(
             "Damaged or missing bytes: restore from a backup (`policywatch db restore`); "
@@ -81,13 +76,11 @@ def db_backup(
     dump (restorable into PostgreSQL or SQLite).
     """
     ctx = make_context(config_path, db_url, sources_files)
-    database = ctx.database()
     try:
-        kind = backup(database.engine, path)
+        with ctx.database(must_exist=True) as database:
+            kind = backup(database.engine, path)
     except (BackupError, OSError) as exc:
         raise click.ClickException(f"backup failed: {exc}") from None
-    finally:
-        database.dispose()
     console.print(f"{database.display_url} → {path} ({kind}, {path.stat().st_size:,} bytes)")
 
 
@@ -99,13 +92,11 @@ def db_restore(
 ) -> None:
     """Restore the backup at PATH into the (new, empty) database given by --db."""
     ctx = make_context(config_path, db_url, sources_files)
-    database = Database(ctx.config.db_url, migrate=False)
     try:
-        counts = restore(path, database.engine)
+        with Database(ctx.config.db_url, migrate=False) as database:
+            counts = restore(path, database.engine)
     except (BackupError, OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"restore failed: {exc}") from None
-    finally:
-        database.dispose()
     total = sum(counts.values())
     console.print(f"{path} → {redact(ctx.config.db_url)}: {total:,} row(s) restored")
     console.print("Check it with: policywatch db check")

@@ -9,7 +9,7 @@ import click
 from sqlalchemy import select
 
 from crawler.registry import load_sources
-from monitor.cli.common import console, make_context, table
+from monitor.cli.common import console, make_context, show_table
 from monitor.cycle import CycleResult, run_cycle
 from monitor.sites.demo import ROUNDS, serve_round, write_registry
 from monitor.sites.localsite import LocalSite
@@ -101,34 +101,29 @@ def _print_round(result: CycleResult) -> None:
             else "changes: none"
         )
         return
-    console.print(
-        table(
-            "change events",
-            ["source", "kind", "drug", "stance", "summary"],
-            [
-                (
-                    e["source_id"],
-                    e["kind"],
-                    e["drug"] or "",
-                    f"{e['stance_before'] or ''} → {e['stance_after'] or ''}",
-                    e["summary"],
-                )
-                for e in result.events
-            ],
-        )
+    show_table(
+        "change events",
+        ["source", "kind", "drug", "stance", "summary"],
+        [
+            (
+                e["source_id"],
+                e["kind"],
+                e["drug"] or "",
+                f"{e['stance_before'] or ''} → {e['stance_after'] or ''}",
+                e["summary"],
+            )
+            for e in result.events
+        ],
     )
 
 
 def _print_archive(url: str) -> None:
-    db = Database(url)
-    with db.session() as session:
+    with Database(url) as db, db.session() as session:
         snaps = session.scalars(select(Snapshot).order_by(Snapshot.source_id, Snapshot.id)).all()
-        console.print(
-            table(
-                "archived versions",
-                ["snapshot", "source", "sha256", "bytes"],
-                [(s.id, s.source_id, s.sha256[:12], f"{s.size:,}") for s in snaps],
-            )
+        show_table(
+            "archived versions",
+            ["snapshot", "source", "sha256", "bytes"],
+            [(s.id, s.source_id, s.sha256[:12], f"{s.size:,}") for s in snaps],
         )
         redlines = session.scalars(
             select(ChangeEventRecord).where(ChangeEventRecord.significant.is_(True))
@@ -137,7 +132,6 @@ def _print_archive(url: str) -> None:
             for cc in ev.detail.get("clause_changes", [])[:3]:
                 if cc.get("redline"):
                     console.print(f"[dim]{ev.source_id}[/dim] {cc['redline']}")
-    db.dispose()
     console.print(
         f"Explore: policywatch changes --all --db {url}   |   "
         f"policywatch history SOURCE_ID --db {url}"

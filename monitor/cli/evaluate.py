@@ -11,7 +11,7 @@ from typing import Any
 import click
 from rich.progress import Progress
 
-from monitor.cli.common import console, err_console, print_json, table
+from monitor.cli.common import console, err_console, print_json, show_table
 from monitor.evaluate import Case, CorpusError, load_corpus
 from monitor.evaluate import evaluate as run_evaluate
 from monitor.scoring import CaseScore, score_case, totals
@@ -133,12 +133,10 @@ def _print(scores: list[CaseScore], result: dict[str, Any], verbose: bool) -> No
                 pairs,
             )
         )
-    console.print(
-        table(
-            "per case",
-            ["case", "gold", "pred", "precision", "recall", "stance", "distr.", "change pairs"],
-            rows,
-        )
+    show_table(
+        "per case",
+        ["case", "gold", "pred", "precision", "recall", "stance", "distr.", "change pairs"],
+        rows,
     )
     limit = None if verbose else 10
     missed = [m for s in scores for m in s.missed_clauses]

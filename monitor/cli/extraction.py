@@ -19,7 +19,14 @@ from crawler.extract.context import Why
 from crawler.extract.model import Clause
 from crawler.fetchone import FetchRefused, fetch_limited
 from crawler.registry import check_url
-from monitor.cli.common import common_options, console, exclusive, make_context, print_json, table
+from monitor.cli.common import (
+    common_options,
+    console,
+    exclusive,
+    make_context,
+    print_json,
+    show_table,
+)
 from monitor.extraction_jobs import reextract as run_reextract
 
 _CTYPES = {
@@ -30,8 +37,8 @@ _CTYPES = {
 }
 
 
-def _load(target: str, cfg: Config) -> tuple[bytes, str | None, str]:
-    """The document's bytes, type and URL, within [crawl] max_bytes and the address policy."""
+def _load(target: str, cfg: Config) -> tuple[bytes, str | None]:
+    """The document's bytes and type, within [crawl] max_bytes and the address policy."""
     max_bytes = cfg.crawl.max_bytes
     if target.startswith(("http://", "https://")):
         from crawler.settings import VERSION
@@ -46,7 +53,7 @@ def _load(target: str, cfg: Config) -> tuple[bytes, str | None, str]:
             user_agent=f"policywatch/{VERSION} (+{cfg.crawl.contact})",
             policy=AddressPolicy(cfg.crawl.allow_private),
         )
-        return got.body, got.content_type, got.final_url
+        return got.body, got.content_type
     path = Path(target)
     if not path.is_file():
         raise click.BadParameter(f"{target}: no such file (give a path or an http(s) URL)")
@@ -56,7 +63,7 @@ def _load(target: str, cfg: Config) -> tuple[bytes, str | None, str]:
             "raise max_bytes in policywatch.toml if the document is genuine"
         )
     # A local file has no Content-Type; the extractor sniffs the bytes, the suffix is a hint.
-    return path.read_bytes(), _CTYPES.get(path.suffix.lower()), path.resolve().as_uri()
+    return path.read_bytes(), _CTYPES.get(path.suffix.lower())
 
 
 @click.command()
@@ -82,13 +89,13 @@ def extract(
     """Show the document facts and ketamine/esketamine clauses found in one document."""
     ctx = make_context(config_path, None, ())
     try:
-        body, ctype, url = _load(target, ctx.config)
+        body, ctype = _load(target, ctx.config)
     except FetchRefused as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot read {target}: {exc}") from None
     why: list[Why] | None = [] if explain else None
-    ext = run_extract(body, ctype, url, why)
+    ext = run_extract(body, ctype, why=why)
     if as_json:
         data = {"extractor_version": EXTRACTOR_VERSION, **ext.to_dict()}
         if why is not None:
@@ -104,29 +111,25 @@ def extract(
         ("last reviewed", ext.last_reviewed),
         ("text blocks", len(ext.blocks)),
     ]
-    console.print(table(f"{target}", ["fact", "value"], facts))
+    show_table(f"{target}", ["fact", "value"], facts)
     if blocks:
-        console.print(
-            table(
-                "blocks",
-                ["#", "kind", "section", "text"],
-                [
-                    (i, b.kind, " > ".join(b.heading_path), b.text[:200])
-                    for i, b in enumerate(ext.blocks)
-                ],
-            )
+        show_table(
+            "blocks",
+            ["#", "kind", "section", "text"],
+            [
+                (i, b.kind, " > ".join(b.heading_path), b.text[:200])
+                for i, b in enumerate(ext.blocks)
+            ],
         )
     if ext.clauses and why is not None:
         console.print(f"[bold]{len(ext.clauses)} clause(s), explained[/bold]")
         for n, (clause, reason) in enumerate(zip(ext.clauses, why, strict=True), 1):
             _print_explained(n, clause, reason)
     elif ext.clauses:
-        console.print(
-            table(
-                f"{len(ext.clauses)} clause(s)",
-                ["drug", "stance", "type", "section", "text"],
-                [(c.drug, c.stance, c.type, c.section, c.text) for c in ext.clauses],
-            )
+        show_table(
+            f"{len(ext.clauses)} clause(s)",
+            ["drug", "stance", "type", "section", "text"],
+            [(c.drug, c.stance, c.type, c.section, c.text) for c in ext.clauses],
         )
     else:
         console.print(
@@ -155,9 +158,13 @@ def reextract(
     Then run `policywatch diff --rebuild` to recompute change events from them.
     """
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
     damaged: list[str] = []
-    with exclusive(ctx), Progress(transient=True) as progress, db.session() as session:
+    with (
+        ctx.database() as db,
+        exclusive(ctx),
+        Progress(transient=True) as progress,
+        db.session() as session,
+    ):
         task = progress.add_task("re-extracting", total=None)
         counts = run_reextract(
             session,

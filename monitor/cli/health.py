@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from sqlalchemy import select
 
-from crawler.errors import HINTS
-from crawler.extract.model import GOOD_OUTCOMES, UNAVAILABLE_OUTCOMES
-from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.cli.common import common_options, console, make_context, print_json, show_table
+from monitor.schema import document, source_json
 from monitor.source_health import source_problem
 from storage.models import Source
-from storage.repo import as_utc
 
 
 @click.command()
@@ -24,53 +24,39 @@ def health(
     show_all: bool,
     as_json: bool,
 ) -> None:
-    """Source health: failing fetches, quarantined versions, never-crawled sources."""
+    """Sources that need an operator: failing fetches, quarantined versions, never crawled.
+
+    Exit status 1 when a source needs an operator (so it works as a health check), 0 when
+    all are healthy.
+    """
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
-    with db.session() as session:
+    advice: dict[str, str] = {}
+    with ctx.database(must_exist=True) as db, db.session() as session:
         rows = []
         for src in session.scalars(select(Source).order_by(Source.id)):
             problem = source_problem(src)
-            if problem or show_all:
-                rows.append(
-                    {
-                        "source_id": src.id,
-                        "payer": src.payer,
-                        "state": src.state,
-                        "problem": problem or "ok",
-                        "consecutive_failures": src.consecutive_failures,
-                        "last_error_kind": src.last_error_kind,
-                        "last_error": src.last_error,
-                        "health": src.health,
-                        "health_message": src.health_message,
-                        "last_checked": as_utc(src.last_checked_at),
-                        "last_success": as_utc(src.last_success_at),
-                        "url": src.url,
-                    }
-                )
+            advice[src.id] = problem.advice if problem else ""
+            rows.append(source_json(src, problem=problem.summary if problem else None))
+    needs_operator = [r for r in rows if r["problem"]]
+    shown = rows if show_all else needs_operator
     if as_json:
-        print_json(rows)
-        return
-    if not rows:
+        print_json(document("sources", shown))
+    elif not shown:
         console.print("[green]All sources healthy.[/green]")
-        return
-    console.print(
-        table(
-            f"{len(rows)} source(s)",
+    else:
+        show_table(
+            f"{len(shown)} source(s)",
             ["source", "problem", "last checked", "last success", "what to do"],
             [
-                (r["source_id"], r["problem"], r["last_checked"], r["last_success"], _advice(r))
-                for r in rows
+                (
+                    r["id"],
+                    r["problem"] or "ok",
+                    r["last_checked_at"],
+                    r["last_success_at"],
+                    advice[str(r["id"])],
+                )
+                for r in shown
             ],
         )
-    )
-
-
-def _advice(row: dict[str, object]) -> str:
-    if row["consecutive_failures"] and row["last_error_kind"] not in UNAVAILABLE_OUTCOMES:
-        return f"{row['last_error']} — {HINTS.get(str(row['last_error_kind']), '')}"
-    if row["problem"] == "never crawled":
-        return "run `policywatch crawl --source ID`"
-    if row["health"] and row["health"] not in GOOD_OUTCOMES:
-        return f"{row['health_message'] or ''} — check the live page; the last good version is kept"
-    return ""
+    # A health check: non-zero while any source needs an operator, whatever is printed.
+    sys.exit(1 if needs_operator else 0)

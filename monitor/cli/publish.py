@@ -10,7 +10,9 @@ import click
 from monitor.cli.common import common_options, console, make_context
 
 
-@click.command()
+@click.command(
+    short_help="Publish the public site for the blog: map, state and payer pages, changes, feed."
+)
 @common_options
 @click.option(
     "--out",
@@ -50,9 +52,8 @@ def publish(
     if target.exists() and not target.is_dir():
         _fail(f"{target} exists and is not a folder: pass --out with a folder path")
         return
-    db = ctx.database()
     try:
-        with db.session() as session:
+        with ctx.database(must_exist=True) as db, db.session() as session:
             result = publish_site(
                 session,
                 target,
@@ -69,8 +70,6 @@ def publish(
     except ValueError as exc:  # e.g. an archived version whose bytes no longer match its hash
         _fail(f"{exc}; nothing was removed from {target}; run `policywatch db check`", status=1)
         return
-    finally:
-        db.dispose()
     s = result.stats
     console.print(
         f"{result.states} state pages, {result.payers} payer pages, {result.changes} confirmed "

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from monitor.cli.common import common_options, console, make_context, parse_day
-from monitor.reports import FORMATS, write_all_reports, write_report
+from monitor.reports import FORMATS, report_output, write_all_reports, write_report
 
 
 @click.command()
@@ -60,9 +60,8 @@ def report(
         raise click.BadParameter("--until is before --since", param_hint="--until")
     settings = ctx.config.report
     now = datetime.now(UTC)
-    db = ctx.database()
     try:
-        with db.session() as session:
+        with ctx.database(must_exist=True) as db, db.session() as session:
             if write_all:
                 if end is not None:
                     raise click.UsageError("--all reports everything since --since; drop --until")
@@ -79,8 +78,7 @@ def report(
                 for name, path in written.items():
                     console.print(f"{name:>13}  {path}", highlight=False, soft_wrap=True)
                 return
-            default_name = {"matrix": "matrix.html", "csv": "matrix.csv"}.get(fmt, f"changes.{fmt}")
-            target = out or ctx.config.report_dir / default_name
+            target = out or ctx.config.report_dir / report_output(fmt).file
             paths = write_report(
                 session,
                 fmt,
@@ -98,8 +96,6 @@ def report(
             f"cannot write the report to {where}: {exc.strerror or exc}. "
             "Give --out a writable path (--all: a directory; otherwise a file)."
         ) from None
-    finally:
-        db.dispose()
     console.print(str(paths[0]), highlight=False, soft_wrap=True)
     if len(paths) > 1:
         console.print(

@@ -14,11 +14,12 @@ from monitor.cli.common import (
     exclusive,
     make_context,
     print_json,
-    table,
+    show_table,
 )
 from monitor.cluster.dispatch import ClusterError
 from monitor.cycle import CycleResult, run_cycle
 from monitor.schedule import CYCLE_JOB, ScheduleError, build_scheduler, stop_on_signals
+from monitor.schema import document, timestamp
 from storage.redact import redact
 
 
@@ -66,15 +67,13 @@ def print_cycle(result: CycleResult) -> None:
     if c.status != "finished":
         console.print(f"[red]the crawl run ended {c.status}[/red]")
     if result.events:
-        console.print(
-            table(
-                "change events",
-                ["id", "source", "kind", "drug", "summary"],
-                [
-                    (e["id"], e["source_id"], e["kind"], e["drug"] or "", e["summary"])
-                    for e in result.events
-                ],
-            )
+        show_table(
+            "change events",
+            ["id", "source", "kind", "drug", "summary"],
+            [
+                (e["id"], e["source_id"], e["kind"], e["drug"] or "", e["summary"])
+                for e in result.events
+            ],
         )
     else:
         console.print("changes: none")
@@ -116,14 +115,18 @@ def schedule(
             rows = [(j.id, j.name, str(j.trigger), _when(j.next_run_time)) for j in jobs]
             scheduler.shutdown(wait=False)
             if as_json:
-                print_json(
-                    [
-                        dict(zip(("id", "name", "trigger", "next_run_utc"), r, strict=True))
-                        for r in rows
-                    ]
-                )
+                listed = [
+                    {
+                        "id": j.id,
+                        "name": j.name,
+                        "trigger": str(j.trigger),
+                        "next_run_at": timestamp(j.next_run_time),
+                    }
+                    for j in jobs
+                ]
+                print_json(document("jobs", listed))
                 return
-            console.print(table("scheduled jobs", ["id", "job", "trigger", "next run (UTC)"], rows))
+            show_table("scheduled jobs", ["id", "job", "trigger", "next run (UTC)"], rows)
             return
         scheduler = build_scheduler(ctx.config, _options(ctx, config_path, db_url))
     except ScheduleError as exc:

@@ -12,10 +12,15 @@ from typing import Any
 import click
 
 from crawler.checks import CheckResult
-from crawler.registry import US_STATES, RegistryError, load_sources, shipped_registry_files
+from crawler.registry import (
+    US_STATES,
+    RegistryError,
+    configured_source_files,
+    load_sources,
+)
 from crawler.runner import CrawlError
 from crawler.spiders.discover import is_discovery_source
-from monitor.cli.common import common_options, console, make_context, print_json, table
+from monitor.cli.common import common_options, console, make_context, print_json, show_table
 from monitor.discovery import (
     DEFAULT_USER_REGISTRY,
     accept_proposal,
@@ -23,6 +28,7 @@ from monitor.discovery import (
     stored_proposals,
 )
 from monitor.discovery_check import mark_verified, run_check
+from monitor.schema import document, source_json, timestamp
 from storage.models import ProposedSource
 
 
@@ -59,7 +65,7 @@ def list_sources(
             for code in US_STATES:
                 groups.setdefault(code, [])
         if as_json:
-            print_json({k: sorted(v) for k, v in sorted(groups.items())})
+            print_json(document("groups", {k: sorted(v) for k, v in sorted(groups.items())}, by=by))
             return
         rows = [
             (
@@ -71,10 +77,10 @@ def list_sources(
             )
             for k, v in sorted(groups.items())
         ]
-        console.print(table(f"{len(srcs)} sources by {by}", [by, "sources", "ids"], rows))
+        show_table(f"{len(srcs)} sources by {by}", [by, "sources", "ids"], rows)
         return
     if as_json:
-        print_json([s.to_dict() for s in srcs])
+        print_json(document("sources", [source_json(s) for s in srcs]))
         return
     source_rows = [
         (
@@ -88,22 +94,23 @@ def list_sources(
         )
         for s in srcs
     ]
-    console.print(
-        table(
-            f"{len(srcs)} sources", ["id", "payer", "plan", "state", "type", "url", ""], source_rows
-        )
+    show_table(
+        f"{len(srcs)} sources",
+        ["id", "payer", "plan", "state", "type", "url", "status"],
+        source_rows,
     )
 
 
 @sources.command("validate")
 @common_options
 def validate(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...]) -> None:
-    """Check the registry files: unknown keys, duplicate ids, bad URLs, enum values and dates.
+    """Check the registry files in use, extra_sources included.
 
-    Every error of every file is listed, as FILE:LINE: entry: message.
+    Unknown keys, duplicate ids, bad URLs, enum values and dates: every error of every file is
+    listed, as FILE:LINE: entry: message.
     """
     ctx = make_context(config_path, db_url, sources_files)
-    files = ctx.source_files or [str(p) for p in shipped_registry_files()]
+    files = configured_source_files(ctx.config)
     try:
         srcs = load_sources(files)
     except RegistryError as exc:
@@ -143,7 +150,7 @@ def _proposal_dict(r: ProposedSource, fresh: set[str]) -> dict[str, Any]:
         "format": r.format,
         "drugs": list(r.drugs or []),
         "found_via": r.found_via,
-        "found_at": r.found_at,
+        "found_at": timestamp(r.found_at),
         "status": r.status,
         "new": r.url in fresh,
     }
@@ -186,12 +193,12 @@ def discover(
         except CrawlError as exc:
             raise click.ClickException(str(exc)) from None
         fresh = {p.url for p in run.new}
-    db = ctx.database()
+    db = ctx.database(must_exist=list_only)  # --list only reads the stored proposals
     try:
         with db.session() as session:
             rows = stored_proposals(session)
             if as_json:
-                out: dict[str, Any] = {"proposals": [_proposal_dict(r, fresh) for r in rows]}
+                out = document("proposals", [_proposal_dict(r, fresh) for r in rows])
                 if run is not None:
                     out.update(
                         indexes=run.indexes,
@@ -210,7 +217,7 @@ def discover(
                 for f in run.failures:
                     console.print(f"[red]failed[/red] {f['source_id']}: {f['error']} ({f['url']})")
             cols = ["proposed id", "title", "type", "format", "drugs", "url", "found via"]
-            console.print(table(f"{len(rows)} proposal(s)", cols, _proposal_rows(rows, fresh)))
+            show_table(f"{len(rows)} proposal(s)", cols, _proposal_rows(rows, fresh))
     finally:
         db.dispose()
 
@@ -240,16 +247,13 @@ def accept(
         target
         or (sources_files[0] if sources_files else extra[0] if extra else DEFAULT_USER_REGISTRY)
     )
-    db = ctx.database()
     try:
-        with db.session() as session:
+        with ctx.database(must_exist=True) as db, db.session() as session:
             added = accept_proposal(
                 session, proposal, path, ctx.sources(), today=datetime.now(UTC).date()
             )
     except RegistryError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
     console.print(f"[green]accepted[/green] {added.id} -> {path}")
     if str(path) not in ctx.source_files and str(path) not in extra:
         console.print(
@@ -299,9 +303,9 @@ def check(
     if update:
         updated = mark_verified(srcs, [r.source_id for r in results if r.passed], _today())
     if as_json:
-        print_json({"results": [r.to_dict() for r in results], "updated": updated})
+        print_json(document("results", [r.to_dict() for r in results], updated=updated))
     else:
-        console.print(table(f"{len(results)} source(s) checked", _CHECK_COLS, _check_rows(results)))
+        show_table(f"{len(results)} source(s) checked", _CHECK_COLS, _check_rows(results))
         for name, count in updated.items():
             console.print(f"verified {count} entr{'y' if count == 1 else 'ies'} in {name}")
     sys.exit(0 if all(r.passed for r in results) else 1)

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import click
 
-from monitor.cli.common import common_options, console, make_context, table
+from monitor.cli.common import common_options, console, make_context, print_json, show_table
+from monitor.schema import document, timestamp
 from monitor.web.accounts import ROLES, AccountError, add_user, issue_token, list_users, remove_user
-from storage.repo import as_utc
 
 
 @click.command()
@@ -42,14 +42,14 @@ def serve(
     from monitor.web.app import create_app, secret_key
 
     ctx = make_context(config_path, db_url, sources_files)
-    db = ctx.database()
+    db = ctx.database(must_exist=True)
     with db.session() as s:
         if not list_users(s):
             console.print(
                 "[yellow]No users yet[/yellow]: create one with\n"
                 f"  policywatch users add NAME --role admin --password-stdin --db {db.display_url}"
             )
-    app = create_app(db, ctx.config, secret=secret_key(), registry=ctx.sources)
+    app = create_app(db, ctx.config, secret=secret_key())
     console.print(f"policywatch workspace on http://{host}:{port}/ (database {db.display_url})")
     try:
         uvicorn.run(
@@ -96,32 +96,42 @@ def users_add(
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         raise click.UsageError("no terminal to ask for a password: pass --password-stdin")
-    db = make_context(config_path, db_url, sources_files).database()
     try:
-        with db.session() as s:
+        with make_context(config_path, db_url, sources_files).database() as db, db.session() as s:
             add_user(s, name, role, password, now=datetime.now(UTC))
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
     console.print(f"added {name} ({role}); start the workspace with `policywatch serve`")
 
 
 @users.command("list")
 @common_options
-def users_list(config_path: str | None, db_url: str | None, sources_files: tuple[str, ...]) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def users_list(
+    config_path: str | None, db_url: str | None, sources_files: tuple[str, ...], as_json: bool
+) -> None:
     """List the accounts (never their secrets)."""
-    db = make_context(config_path, db_url, sources_files).database()
-    with db.session() as s:
-        rows = [
-            (u.name, u.role, "yes" if u.api_token_hash else "no", as_utc(u.created_at))
+    ctx = make_context(config_path, db_url, sources_files)
+    with ctx.database(must_exist=True) as db, db.session() as s:
+        accounts = [
+            {
+                "name": u.name,
+                "role": u.role,
+                "api_token": bool(u.api_token_hash),
+                "created_at": timestamp(u.created_at),
+            }
             for u in list_users(s)
         ]
-    db.dispose()
+    if as_json:
+        print_json(document("users", accounts))
+        return
+    rows = [
+        (a["name"], a["role"], "yes" if a["api_token"] else "no", a["created_at"]) for a in accounts
+    ]
     if not rows:
         console.print("No users. Add one: policywatch users add NAME --role admin --password-stdin")
         return
-    console.print(table(f"{len(rows)} user(s)", ["name", "role", "api token", "created"], rows))
+    show_table(f"{len(rows)} user(s)", ["name", "role", "api token", "created"], rows)
 
 
 @users.command("remove")
@@ -131,14 +141,12 @@ def users_remove(
     config_path: str | None, db_url: str | None, sources_files: tuple[str, ...], name: str
 ) -> None:
     """Remove user NAME: their sessions and API token stop working; their reviews stay."""
-    db = make_context(config_path, db_url, sources_files).database()
+    ctx = make_context(config_path, db_url, sources_files)
     try:
-        with db.session() as s:
+        with ctx.database(must_exist=True) as db, db.session() as s:
             remove_user(s, name)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
     console.print(f"removed {name}")
 
 
@@ -149,12 +157,10 @@ def users_token(
     config_path: str | None, db_url: str | None, sources_files: tuple[str, ...], name: str
 ) -> None:
     """Issue a new API token for NAME (printed once; the previous token stops working)."""
-    db = make_context(config_path, db_url, sources_files).database()
+    ctx = make_context(config_path, db_url, sources_files)
     try:
-        with db.session() as s:
+        with ctx.database(must_exist=True) as db, db.session() as s:
             token = issue_token(s, name)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
     click.echo(token)

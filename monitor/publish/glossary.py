@@ -38,7 +38,6 @@ GROUPS: tuple[tuple[str, str, str], ...] = (
     ("nosource", "No source yet", "#f2f2f2"),
 )
 GROUP_FILL = {key: fill for key, _, fill in GROUPS}
-GROUP_LABEL = {key: label for key, label, _ in GROUPS}
 
 STANCES: Mapping[str, StanceWords] = {
     "covered": StanceWords("Covered", "{drug} is covered.", "covered"),
@@ -105,10 +104,6 @@ def stance_label(stance: str | None) -> str:
     if stance in _OTHER:
         return _OTHER[str(stance)]
     return stance_words(stance).label.lower() if stance else "not mentioned"
-
-
-def stance_sentence(stance: str | None, drug: str) -> str:
-    return stance_words(stance).sentence.format(drug=DRUG_SHORT.get(drug, drug))
 
 
 PLAN_TYPES = {

@@ -7,6 +7,20 @@ named by content hash); ``weeks`` splits the change report per ISO week and ``ma
 keeps writes incremental.
 """
 
-from monitor.reports.writer import FILES, FORMATS, write_all_reports, write_report
+from monitor.reports.writer import (
+    FILES,
+    FORMATS,
+    OUTPUTS,
+    report_output,
+    write_all_reports,
+    write_report,
+)
 
-__all__ = ["FILES", "FORMATS", "write_all_reports", "write_report"]
+__all__ = [
+    "FILES",
+    "FORMATS",
+    "OUTPUTS",
+    "report_output",
+    "write_all_reports",
+    "write_report",
+]

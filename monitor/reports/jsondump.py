@@ -1,54 +1,31 @@
-"""JSON of the events with everything: source, both snapshots (with archive links), detail."""
+"""changes.json: the events with their source and both snapshots (archive links), detail.
+
+The shapes are monitor.schema's, the same as `policywatch changes --json`.
+"""
 
 from __future__ import annotations
 
 import json
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 from monitor.reports.archive import Links
 from monitor.reports.model import EventView, Period, VersionRef
+from monitor.schema import document, event_json, snapshot_json, timestamp
 
-SCHEMA_VERSION = 1
 
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def event_dict(ev: EventView, links: Links) -> dict[str, Any]:
+    data = event_json(ev, ev.source, _version(ev.before, links), _version(ev.after, links))
+    # As stored, like every other JSON of an event; the edited wording is review_summary.
+    data["summary"] = ev.detected_summary or ev.summary
+    return data
 
 
 def _version(ref: VersionRef | None, links: Links) -> dict[str, Any] | None:
     if ref is None:
         return None
-    data = asdict(ref)
-    data["fetched_at"] = _iso(ref.fetched_at)
-    data["archive_href"] = links.snapshot(ref)
-    return data
-
-
-def event_dict(ev: EventView, links: Links) -> dict[str, Any]:
-    source = asdict(ev.source)
-    source["last_checked_at"] = _iso(ev.source.last_checked_at)
-    return {
-        "id": ev.id,
-        "kind": ev.kind,
-        "drug": ev.drug,
-        "significant": ev.significant,
-        "stance_before": ev.stance_before,
-        "stance_after": ev.stance_after,
-        "summary": ev.summary,
-        "effective_date": ev.effective_date,
-        "detected_at": _iso(ev.detected_at),
-        "review_status": ev.review_status,
-        "review_note": ev.review_note,
-        "differ_version": ev.differ_version,
-        "source": source,
-        "before": _version(ev.before, links),
-        "after": _version(ev.after, links),
-        "detail": ev.detail,
-    }
+    return snapshot_json(ref, archive_href=links.snapshot(ref))
 
 
 def render_events_json(events: Sequence[EventView], period: Period, links: Links) -> str:
@@ -66,18 +43,18 @@ def iter_events_json(
 ) -> Iterator[str]:
     """``render_events_json``'s text in pieces: events are given their detail (``details``)
     and encoded a batch at a time, so memory holds one batch, not the whole document."""
-    doc: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "generated_at": _iso(period.generated_at),
-        "since": _iso(period.since),
-        "until": _iso(period.until),
-        "significant": sum(1 for e in events if e.significant),
-        "awaiting_review": period.awaiting_review,
-        "message": None
+    doc = document(
+        "events",
+        [],
+        generated_at=timestamp(period.generated_at),
+        since=timestamp(period.since),
+        until=timestamp(period.until),
+        significant=sum(1 for e in events if e.significant),
+        awaiting_review=period.awaiting_review,
+        message=None
         if any(e.significant for e in events)
         else "no coverage changes in this period",
-        "events": [],
-    }
+    )
     head = json.dumps(doc, indent=2, ensure_ascii=False)
     if not events:
         yield head + "\n"

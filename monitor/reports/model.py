@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-UNPUBLISHED_STATUSES = frozenset({"dismissed", "flapping"})
+from storage.reviews import UNPUBLISHED_STATUSES
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,10 @@ class SourceInfo:
     health_message: str | None = None
     consecutive_failures: int = 0
     last_error_kind: str | None = None
+    last_error: str | None = None
+    last_success_at: datetime | None = None
+    format: str | None = None
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,12 @@ class VersionRef:
     url: str
     content_type: str | None
     size: int
+    source_id: str | None = None
+    requested_url: str | None = None
+    http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    redirects: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,9 @@ class EventView:
     detail: dict[str, Any] = field(default_factory=dict)  # ChangeEvent.to_dict()
     differ_version: str = ""
     review_note: str | None = None  # the analyst's note, published with the change
+    review_summary: str | None = None  # the analyst's wording (``summary`` already uses it)
+    reviewed_at: datetime | None = None
+    detected_summary: str = ""  # the differ's own wording, as stored
 
     @property
     def published(self) -> bool:

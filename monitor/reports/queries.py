@@ -45,6 +45,10 @@ def source_info(src: Source) -> SourceInfo:
         health_message=src.health_message,
         consecutive_failures=src.consecutive_failures or 0,
         last_error_kind=src.last_error_kind,
+        last_error=src.last_error,
+        last_success_at=src.last_success_at,
+        format=src.format,
+        enabled=src.enabled,
     )
 
 
@@ -56,6 +60,12 @@ def version_ref(snap: Snapshot) -> VersionRef:
         url=snap.final_url,
         content_type=snap.content_type,
         size=snap.size,
+        source_id=snap.source_id,
+        requested_url=snap.requested_url,
+        http_status=snap.http_status,
+        etag=snap.etag,
+        last_modified=snap.last_modified,
+        redirects=tuple(snap.redirects or ()),
     )
 
 
@@ -115,6 +125,9 @@ def load_events(
                 # The analyst's edited wording, when there is one, is what gets published.
                 summary=ev.review_summary or ev.summary,
                 review_note=ev.review_note,
+                review_summary=ev.review_summary,
+                reviewed_at=ev.reviewed_at,
+                detected_summary=ev.summary,
                 effective_date=ev.effective_date,
                 detected_at=ev.detected_at,
                 review_status=ev.review_status,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -27,23 +27,37 @@ from monitor.reports.model import EventView, MatrixRow, Period, VersionRef
 from monitor.reports.queries import load_events, load_matrix, with_details
 from monitor.reports.weeks import PAGE_SIZE, index_lines, pages
 
-# What `report --all` writes, in the order it lists them.
-FILES = (
-    "changes.html",
-    "matrix.html",
-    "matrix.csv",
-    "digest.md",
-    "feed.atom",
-    "changes.json",
+
+@dataclass(frozen=True)
+class ReportOutput:
+    """One report: its ``--format`` name, its file in a report folder, its navigation label."""
+
+    format: str
+    file: str  # the name `report --all`, every cycle and the digest job give it
+    label: str  # its link in the HTML reports' navigation
+
+
+# Every report, once, in the order `report --all` writes and lists them.
+OUTPUTS: tuple[ReportOutput, ...] = (
+    ReportOutput("html", "changes.html", "Changes"),
+    ReportOutput("matrix", "matrix.html", "Coverage matrix"),
+    ReportOutput("csv", "matrix.csv", "Matrix CSV"),
+    ReportOutput("md", "digest.md", "Digest"),
+    ReportOutput("atom", "feed.atom", "Atom feed"),
+    ReportOutput("json", "changes.json", "JSON"),
 )
-NAV = (
-    ("Changes", "changes.html"),
-    ("Coverage matrix", "matrix.html"),
-    ("Matrix CSV", "matrix.csv"),
-    ("Digest", "digest.md"),
-    ("Atom feed", "feed.atom"),
-    ("JSON", "changes.json"),
-)
+BY_FORMAT = {o.format: o for o in OUTPUTS}
+FILES: tuple[str, ...] = tuple(o.file for o in OUTPUTS)
+NAV: tuple[tuple[str, str], ...] = tuple((o.label, o.file) for o in OUTPUTS)
+
+
+def report_output(fmt: str) -> ReportOutput:
+    """The report of a ``--format`` name."""
+    try:
+        return BY_FORMAT[fmt]
+    except KeyError:
+        raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(BY_FORMAT)}") from None
+
 
 EventRenderer = Callable[[Sequence[EventView], Period, Links], str]
 MatrixRenderer = Callable[[Sequence[MatrixRow], Period, Links], str]
@@ -265,22 +279,25 @@ def write_all_reports(
     matrix = key([repr(r) for r in rows], links.base)
     in_feed = newest(events, feed_size)
     feed = events_key(in_feed, shown, links.base, sum(1 for e in events if e.published))
-    written = {"changes.html": write_change_pages(
-        out_dir / "changes.html", events, period, links, manifest, nav=NAV, details=details,
+    changes = BY_FORMAT["html"].file
+    written = {changes: write_change_pages(
+        out_dir / changes, events, period, links, manifest, nav=NAV, details=details,
         page_size=page_size,
     )[0]}  # fmt: skip
+    # By --format: the key that says whether the file must be written again, and its renderer.
     others: dict[str, tuple[str, Callable[[], str | Iterable[str]]]] = {
-        "matrix.html": (matrix, lambda: render_matrix_html(rows, period, links, nav=NAV)),
-        "matrix.csv": (matrix, lambda: render_matrix_csv(rows, links)),
-        "digest.md": (all_events, lambda: render_digest_md(events, period, links)),
-        "feed.atom": (feed, lambda: render_atom(events, period, links, size=feed_size)),
-        "changes.json": (
+        "matrix": (matrix, lambda: render_matrix_html(rows, period, links, nav=NAV)),
+        "csv": (matrix, lambda: render_matrix_csv(rows, links)),
+        "md": (all_events, lambda: render_digest_md(events, period, links)),
+        "atom": (feed, lambda: render_atom(events, period, links, size=feed_size)),
+        "json": (
             all_events,
             # In pieces, a batch of events (with their detail) at a time: the biggest report.
             lambda: iter_events_json(events, period, links, details=details),
         ),
     }
-    for name, (file_key, render) in others.items():
+    for fmt, (file_key, render) in others.items():
+        name = BY_FORMAT[fmt].file
         _write_if_changed(out_dir / name, file_key, render, manifest)
         written[name] = out_dir / name
     manifest.save()

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from monitor.change_list import event_dict, list_events
 from monitor.diff.model import Kind
+from monitor.schema import document
 from monitor.web.accounts import can, user_for_token
 from monitor.web.app import workspace
 from storage.models import ChangeEventRecord, Source, User
@@ -84,7 +85,7 @@ def get_changes(request: Request, user: User, body: bytes) -> Response:
             source_ids=p.getlist("source"),
             show_all=p.get("all") in ("1", "true", "yes"),
         )
-    return JSONResponse(data)
+    return JSONResponse(document("events", data))
 
 
 @token_auth("review")
@@ -117,7 +118,7 @@ def post_review(request: Request, user: User, body: bytes) -> Response:
         )  # fmt: skip
         src = s.get(Source, ev.source_id)
         assert src is not None
-        data = event_dict(ev, src)
+        data = event_dict(s, ev, src)
     return JSONResponse(data)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from crawler.config import Config
-from crawler.registry import PolicySource
+from crawler.registry import PolicySource, configured_sources
 from monitor.reports.present import day, drug_label, plan_type_label, stance_class, stance_label
 from monitor.reports.safe import safe_url
 from monitor.web.accounts import can, session_stamp
@@ -49,9 +48,12 @@ class Workspace:
     db: Database
     config: Config
     sessions: Sessions
-    registry: Callable[[], Sequence[PolicySource]]
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     templates: Jinja2Templates = field(init=False)
+
+    def registry(self) -> list[PolicySource]:
+        """The sources in use, as every command and scheduled job sees them."""
+        return configured_sources(self.config)
 
     def __post_init__(self) -> None:
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -154,9 +156,8 @@ def create_app(
     config: Config,
     *,
     secret: str,
-    registry: Callable[[], Sequence[PolicySource]] = tuple,
 ) -> Starlette:
-    """The workspace over ``db``; ``registry`` loads the sources in use (for proposals)."""
+    """The workspace over ``db``, with the sources ``config`` names (for proposals)."""
     from monitor.web import (
         api,
         pages_archive,
@@ -181,7 +182,5 @@ def create_app(
         middleware=[Middleware(SessionMiddleware)],
         exception_handlers=dict.fromkeys((400, 401, 403, 404, 405, 429), http_error),
     )
-    app.state.workspace = Workspace(
-        db=db, config=config, sessions=Sessions(secret), registry=registry
-    )
+    app.state.workspace = Workspace(db=db, config=config, sessions=Sessions(secret))
     return app

@@ -36,7 +36,7 @@ def health_page(request: Request) -> Response:
         for src in sources:
             problem = source_problem(src)
             if problem or show_all:
-                rows.append((src, problem or "ok"))
+                rows.append((src, problem.summary if problem else "ok"))
     return ws.render(request, "health.html", rows=rows, total=len(sources), show_all=show_all)
 
 

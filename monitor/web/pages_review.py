@@ -14,12 +14,12 @@ from starlette.routing import Route
 from monitor.web.app import workspace
 from monitor.web.auth import current_user, guard, posted
 from monitor.web.change_page import load_change_page
-from monitor.web.queue import Filters, choices, next_in_queue, run_queue
+from monitor.web.queue import STATUSES, Filters, choices, next_in_queue, run_queue
 from storage.models import ChangeEventRecord
-from storage.reviews import record_review
+from storage.reviews import VERDICTS, record_review
 
 # The buttons of the review form; "keep" saves the summary and note without a new verdict.
-ACTIONS = {"confirmed": "confirmed", "dismissed": "dismissed", "new": "new", "keep": None}
+ACTIONS: dict[str, str | None] = {**{v: v for v in VERDICTS}, "keep": None}
 MAX_TEXT = 4000
 
 
@@ -40,7 +40,7 @@ def queue_page(request: Request) -> Response:
         f=f,
         result=result,
         options=options,
-        statuses=("new", "confirmed", "dismissed", "flapping"),
+        statuses=STATUSES,
         done=request.query_params.get("done", ""),
     )
 
@@ -111,7 +111,7 @@ def bulk_review(request: Request) -> Response:
     ws = workspace(request)
     form = posted(request)
     action = str(form.get("verdict") or "")
-    if action not in ("confirmed", "dismissed", "new"):
+    if action not in VERDICTS:
         raise HTTPException(400, "Choose confirm, dismiss or reopen for the selected changes.")
     try:
         ids = sorted({int(str(v)) for v in form.getlist("ids")})

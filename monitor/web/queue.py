@@ -15,10 +15,11 @@ from starlette.datastructures import QueryParams
 
 from crawler.extract.text import fold_unicode
 from storage.models import ChangeEventRecord, Source
+from storage.reviews import REVIEW_STATUSES
 
 # Words the SQL prefilter may look for in the JSON text as they are (no escaping, no folding).
 _PLAIN = re.compile(r"^[a-z0-9]+$")
-STATUSES = ("new", "confirmed", "dismissed", "flapping")
+STATUSES = tuple(REVIEW_STATUSES)
 LIMIT = 200  # rows shown at once; the counts still cover every match
 
 

@@ -23,8 +23,8 @@ from monitor.cycle import run_cycle
 from storage.db import Database
 from storage.models import ChangeEventRecord, FetchAttempt, Snapshot
 from tests.cluster.harness import REDIS_URL, ROOT, Cluster, page
-from tests.conftest import REQUIRE_SERVICES, _reset_pg
-from tests.monitor.webhook import Webhook
+from tests.support.databases import REQUIRE_SERVICES, reset_pg
+from tests.support.webhook import Webhook
 
 pytestmark = pytest.mark.e2e
 SOURCES = 200
@@ -33,7 +33,7 @@ HOSTS = 4
 
 @pytest.fixture
 def pg_url(pg_server: str) -> str:
-    _reset_pg(pg_server)
+    reset_pg(pg_server)
     return pg_server
 
 

@@ -15,7 +15,8 @@ import tomli_w
 from crawler.config import ConfigError, load_config
 from monitor.cluster.dispatch import NOT_FETCHED, ClusterError, crawl_on_cluster
 from tests.cluster.harness import REDIS_URL, ROOT, Cluster
-from tests.conftest import REQUIRE_SERVICES
+from tests.support.databases import REQUIRE_SERVICES
+from tests.support.waiting import LineReader
 
 
 def _write(path: Path, data: dict[str, object]) -> Path:
@@ -51,6 +52,7 @@ def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.e2e
 def test_commands_without_a_queue_say_what_to_set(tmp_path: Path) -> None:
     config = _write(tmp_path / "c.toml", {"database": f"sqlite:///{tmp_path / 'x.sqlite'}"})
     for args in (["worker"], ["cluster", "status"]):
@@ -60,6 +62,7 @@ def test_commands_without_a_queue_say_what_to_set(tmp_path: Path) -> None:
         assert "Traceback" not in out.stderr
 
 
+@pytest.mark.e2e
 def test_worker_without_redis_says_so_and_retries_until_stopped(
     tmp_path: Path, pg_server: str
 ) -> None:
@@ -74,10 +77,11 @@ def test_worker_without_redis_says_so_and_retries_until_stopped(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    time.sleep(15)  # long enough for two attempts (1 s, then 2 s apart) on a loaded machine
+    output = LineReader(proc.stdout)
+    output.wait_for("cannot reach Redis at", count=2)  # a first attempt, and one retry
     proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0
+    assert proc.wait(timeout=60) == 0
+    out = output.rest()
     attempts = [line for line in out.splitlines() if "cannot reach Redis at" in line]
     assert len(attempts) >= 2 and "retrying in" in attempts[0]
     assert "Traceback" not in out
@@ -95,6 +99,7 @@ def live_redis() -> None:
         pytest.skip(f"Redis not available: {exc}")
 
 
+@pytest.mark.e2e
 def test_sources_no_worker_took_are_reported_not_fetched(
     tmp_path: Path, pg_server: str, live_redis: None
 ) -> None:

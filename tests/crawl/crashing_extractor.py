@@ -13,9 +13,9 @@ MARK = b"KILL-THE-EXTRACTOR-PROCESS"
 STUCK = b"NEVER-FINISH-EXTRACTING"
 
 
-def extract(body: bytes, content_type: str | None, url: str | None) -> Any:
+def extract(body: bytes, content_type: str | None = None) -> Any:
     if MARK in body:
         os._exit(70)  # no exception, no cleanup: the worker is simply gone
     if STUCK in body:
         time.sleep(3600)
-    return real_extract(body, content_type, url)
+    return real_extract(body, content_type)

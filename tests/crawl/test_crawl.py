@@ -11,8 +11,8 @@ from crawler.config import Config
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import Blob, FetchAttempt, Snapshot, Source
-from tests.crawl.helpers import crawl, source, write_registry
-from tests.extract_samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
+from tests.support.crawling import crawl, source, write_registry
+from tests.support.samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
 
 
 def _count(db: Database, model: type, **where: object) -> int:

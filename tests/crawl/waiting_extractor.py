@@ -19,7 +19,7 @@ SENTINEL = "POLICYWATCH_TEST_SENTINEL"
 PATIENCE = 30.0  # seconds; only reached when downloads stalled
 
 
-def extract(body: bytes, content_type: str | None, url: str | None) -> Any:
+def extract(body: bytes, content_type: str | None = None) -> Any:
     if MARK in body:
         sentinel = Path(os.environ[SENTINEL])
         give_up = time.monotonic() + PATIENCE
@@ -27,4 +27,4 @@ def extract(body: bytes, content_type: str | None, url: str | None) -> Any:
             time.sleep(0.02)
         verdict = "downloads went on" if sentinel.exists() else "downloads stalled"
         sentinel.with_suffix(".verdict").write_text(verdict)
-    return real_extract(body, content_type, url)
+    return real_extract(body, content_type)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from monitor.sites.localsite import LocalSite
 from tests.discovery.helpers import cli, cli_json, config_file
-from tests.extract_samples import SAMPLE_HTML
+from tests.support.samples import SAMPLE_HTML
 
 MAINTENANCE = (
     "<html><head><title>Maintenance</title></head><body><h1>We'll be back soon</h1>"

@@ -20,8 +20,8 @@ from crawler.registry import load_sources
 from monitor.discovery import run_discovery
 from storage.db import Database
 from storage.models import ChangeEventRecord, ExtractionRecord, ProposedSource, Snapshot, Source
-from tests.crawl.helpers import FAST, crawl, source, write_registry
 from tests.discovery.fake_cms import FakeCmsApi
+from tests.support.crawling import FAST, crawl, source, write_registry
 
 
 def _cms_registry(api: FakeCmsApi, tmp_path: Path) -> Path:

@@ -18,10 +18,10 @@ from monitor.changes import detect_changes
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ChangeEventRecord, ProposedSource, Snapshot, Source
-from tests.crawl.helpers import crawl, source, write_registry
 from tests.discovery.conftest import DISCOVERY_FIXTURES
 from tests.discovery.helpers import cli, cli_json, config_file
-from tests.extract_samples import SAMPLE_HTML, sample_pdf
+from tests.support.crawling import crawl, source, write_registry
+from tests.support.samples import SAMPLE_HTML, sample_pdf
 
 
 def _site_and_registry(site: LocalSite, tmp_path: Path) -> Path:

@@ -49,7 +49,7 @@ def test_every_shipped_file_validates_and_ids_are_unique_across_files() -> None:
 def test_sources_list_by_state_shows_no_gap() -> None:
     result = CliRunner().invoke(main, ["sources", "list", "--by", "state", "--json"])
     assert result.exit_code == 0, result.output
-    groups = json.loads(result.stdout)
+    groups = json.loads(result.stdout)["groups"]
     assert [code for code in US_STATES if not groups.get(code)] == []
 
 

@@ -24,7 +24,7 @@ PAGE = b"""<html><head><title>Spravato (esketamine) nasal spray</title></head><b
 
 def test_why_is_parallel_to_the_clauses_and_changes_nothing_stored() -> None:
     why: list[Why] = []
-    explained = extract(PAGE, "text/html", None, why)
+    explained = extract(PAGE, "text/html", why=why)
     assert explained == extract(PAGE, "text/html")
     assert len(why) == len(explained.clauses) == 4
     first, criterion, _, ketamine = why

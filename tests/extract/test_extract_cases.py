@@ -29,10 +29,7 @@ def body(case: dict[str, Any]) -> bytes:
 
 def run(case: dict[str, Any]) -> Extraction:
     if case["id"] not in _cache:
-        name = case.get("fixture") or case["demo"]
-        _cache[case["id"]] = extract(
-            body(case), case.get("content_type"), f"https://x.example/{name}"
-        )
+        _cache[case["id"]] = extract(body(case), case.get("content_type"))
     return _cache[case["id"]]
 
 

@@ -46,7 +46,7 @@ def _plain(ext: Extraction) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("round_name", "page", "ctype"), PAGES)
 def test_record_keeps_everything_but_the_blocks(round_name: str, page: str, ctype: str) -> None:
-    ext = extract(document(round_name, page), ctype, None)
+    ext = extract(document(round_name, page), ctype)
     assert ext.blocks and ext.clauses
     back = from_record(to_record(ext))
     assert back.blocks == []
@@ -56,7 +56,7 @@ def test_record_keeps_everything_but_the_blocks(round_name: str, page: str, ctyp
 
 def test_record_is_small_and_holds_no_block_text() -> None:
     body = document("round1", "evergreen-ketamine.html")
-    ext = extract(body, "text/html", None)
+    ext = extract(body, "text/html")
     record = to_record(ext)
     stored = json.dumps(json.loads(zlib.decompress(record)), ensure_ascii=False)
     clause_text = " ".join(c.text for c in ext.clauses)
@@ -73,13 +73,13 @@ def test_record_is_small_and_holds_no_block_text() -> None:
 def test_coverage_heading_survives_without_blocks() -> None:
     page = b"""<html><body><h1>Ketamine infusion</h1><h2>Coverage Criteria</h2>
     <p>See the pharmacy benefit.</p></body></html>"""
-    ext = extract(page, "text/html", None)
+    ext = extract(page, "text/html")
     assert ext.coverage_heading
     assert from_record(to_record(ext)).coverage_heading
 
 
 def test_legacy_documents_load_and_derive_the_coverage_heading() -> None:
-    ext = extract(document("round1", "evergreen-ketamine.html"), "text/html", None)
+    ext = extract(document("round1", "evergreen-ketamine.html"), "text/html")
     old = json.loads(json.dumps(ext.to_dict()))
     del old["coverage_heading"]  # documents stored before the compact record lack it
     loaded = load_record(None, old)
@@ -99,7 +99,7 @@ def test_unreadable_or_unknown_records_are_refused_with_what_to_do() -> None:
 
 
 def test_fingerprint_ignores_order_case_and_unicode_variants_only() -> None:
-    ext = extract(document("round1", "evergreen-ketamine.html"), "text/html", None)
+    ext = extract(document("round1", "evergreen-ketamine.html"), "text/html")
     same = dataclasses.replace(
         ext,
         clauses=[
@@ -119,7 +119,7 @@ def test_fingerprint_ignores_order_case_and_unicode_variants_only() -> None:
 
 
 def test_summary_column_reads_like_the_documents_summaries() -> None:
-    ext = extract(document("round1", "columbia-medicaid-pdl.html"), "text/html", None)
+    ext = extract(document("round1", "columbia-medicaid-pdl.html"), "text/html")
     columns = record_columns(ext)
     summary = summary_from_json(json.loads(json.dumps(columns["summary"])))
     assert summary.effective_date == ext.effective_date
@@ -137,7 +137,7 @@ def test_summary_column_reads_like_the_documents_summaries() -> None:
 
 
 def test_any_text_round_trips_even_lone_surrogates() -> None:
-    ext = extract(document("round1", "evergreen-ketamine.html"), "text/html", None)
+    ext = extract(document("round1", "evergreen-ketamine.html"), "text/html")
     odd = dataclasses.replace(
         ext,
         title="Spravato\u00ae \ud83d broken \u2265 18",

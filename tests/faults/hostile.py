@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.extract_samples import SAMPLE_HTML
+from tests.support.samples import SAMPLE_HTML
 
 Send = Callable[[socket.socket, "Hostile"], None]
 POLICY = SAMPLE_HTML.encode()

@@ -9,8 +9,8 @@ import pytest
 from crawler.addresses import AddressPolicy
 from crawler.fetchone import FetchRefused, fetch_limited
 from monitor.sites.localsite import LocalSite
-from tests.extract_samples import SAMPLE_HTML
 from tests.faults.helpers import pw
+from tests.support.samples import SAMPLE_HTML
 
 PUBLIC = "93.184.216.34"
 

@@ -13,8 +13,8 @@ from crawler.runner import crawl_in_child, prepare
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import Source
-from tests.crawl.helpers import FAST, source, write_registry
-from tests.extract_samples import SAMPLE_HTML
+from tests.support.crawling import FAST, source, write_registry
+from tests.support.samples import SAMPLE_HTML
 
 
 @pytest.mark.parametrize(

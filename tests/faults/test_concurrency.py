@@ -21,10 +21,9 @@ from storage.blobs import put_blob, sha256_hex
 from storage.db import Database
 from storage.locks import database_lock
 from storage.models import Blob, CrawlRun, FetchAttempt, Snapshot
-from tests.crawl.helpers import source, write_registry
-from tests.extract_samples import SAMPLE_HTML
 from tests.faults.helpers import count, duplicate_runs, fast_config, pw, pw_cmd
-from tests.monitor.test_locks import redis_url  # noqa: F401  (fixture)
+from tests.support.crawling import source, write_registry
+from tests.support.samples import SAMPLE_HTML
 
 N_SOURCES = 40
 
@@ -51,6 +50,7 @@ def test_put_blob_twice_is_one_row(db_url: str) -> None:
     db.dispose()
 
 
+@pytest.mark.e2e
 def test_two_crawls_at_once_store_each_version_once(
     site: LocalSite, tmp_path: Path, db_url: str
 ) -> None:
@@ -78,6 +78,7 @@ def test_two_crawls_at_once_store_each_version_once(
     db.dispose()
 
 
+@pytest.mark.e2e
 def test_overlapping_writers_without_the_lock_still_store_once(
     site: LocalSite, tmp_path: Path, db_url: str
 ) -> None:
@@ -140,6 +141,7 @@ def test_the_lock_refuses_a_second_holder_and_closes_stale_runs(db_url: str) -> 
     db.dispose()
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", ["run", "crawl", "diff", "reextract"])
 def test_every_writing_command_takes_the_lock(
     command: str, site: LocalSite, tmp_path: Path, sqlite_url: str
@@ -158,8 +160,9 @@ def test_every_writing_command_takes_the_lock(
     db.dispose()
 
 
+@pytest.mark.e2e
 def test_run_honours_the_redis_lock_url(
-    redis_url: str,  # noqa: F811
+    redis_url: str,
     site: LocalSite,
     tmp_path: Path,
     sqlite_url: str,

@@ -17,9 +17,9 @@ from crawler.registry import load_sources
 from crawler.runner import CrawlSummary, crawl_in_child, prepare
 from storage.db import Database
 from storage.models import CrawlRun, ExtractionRecord, FetchAttempt, Snapshot
-from tests.crawl.helpers import FAST, source, write_registry
 from tests.faults.helpers import duplicate_runs
 from tests.faults.hostile import BEHAVIOURS, Hostile
+from tests.support.crawling import FAST, source, write_registry
 
 # What each misbehaviour must end as: the fetch's error kind, or for a stored version its
 # extraction outcome. Never lost, never a traceback; a good outcome only for readable policies.

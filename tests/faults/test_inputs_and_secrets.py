@@ -11,11 +11,10 @@ from crawler.config import Config
 from crawler.registry import load_sources
 from monitor.notify import Message, deliver
 from storage.redact import install_log_redaction, redact
-from tests.crawl.helpers import source, write_registry
 from tests.discovery.fake_cms import FakeCmsApi
 from tests.faults.helpers import pw
-from tests.monitor.test_locks import redis_url  # noqa: F401  (fixture)
-from tests.monitor.webhook import Webhook
+from tests.support.crawling import source, write_registry
+from tests.support.webhook import Webhook
 
 SECRET = "hunter2"
 
@@ -41,6 +40,7 @@ def test_redact(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", [("history", "x"), ("crawl",), ("db", "check"), ("run",)])
 def test_a_bad_db_url_is_one_line_without_its_password(command: tuple[str, ...]) -> None:
     url = f"postgresql+psycopg://policy:{SECRET}@127.0.0.1:1/pw"
@@ -66,7 +66,7 @@ def test_a_bad_notification_url_is_one_line_and_the_others_are_sent(
 
 
 def test_the_scheduler_never_logs_lock_url_secrets(
-    redis_url: str,  # noqa: F811
+    redis_url: str,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -99,7 +99,7 @@ def test_crawl_logs_and_stored_errors_carry_no_url_secrets(
 ) -> None:
     from storage.db import Database
     from storage.models import FetchAttempt
-    from tests.crawl.helpers import crawl
+    from tests.support.crawling import crawl
 
     fast_config.database = sqlite_url
     fast_config.crawl.log_file = str(tmp_path / "crawl.log")
@@ -114,6 +114,7 @@ def test_crawl_logs_and_stored_errors_carry_no_url_secrets(
     db.dispose()
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("kind", ["directory", "latin-1"])
 @pytest.mark.parametrize("option", ["--config", "--sources"])
 def test_unreadable_config_and_registry_files_are_one_line(
@@ -132,12 +133,15 @@ def test_unreadable_config_and_registry_files_are_one_line(
     assert str(target) in proc.stderr
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("out", ["/proc/no-such-dir/changes.html", "{file}/changes.html"])
 def test_a_bad_report_out_is_one_line(tmp_path: Path, out: str) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     target = out.format(file=blocker)
-    proc = pw("report", "--format", "html", "--out", target, "--db", f"sqlite:///{tmp_path}/r.db")
+    db = f"sqlite:///{tmp_path}/r.db"
+    assert pw("db", "upgrade", "--db", db).returncode == 0  # report reads an existing database
+    proc = pw("report", "--format", "html", "--out", target, "--db", db)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "cannot write the report" in proc.stderr
@@ -148,7 +152,7 @@ def test_cms_api_paging_stops_at_the_page_limit(
     tmp_path: Path, fast_config: Config, sqlite_url: str
 ) -> None:
     from monitor.discovery import run_discovery
-    from tests.crawl.helpers import FAST
+    from tests.support.crawling import FAST
 
     fast_config.database = sqlite_url
     with FakeCmsApi(page_size=1) as api:

@@ -18,10 +18,10 @@ from storage.backup import tables
 from storage.blobs import sha256_hex
 from storage.db import Database
 from storage.models import Blob, CrawlRun, ExtractionRecord, Snapshot
-from tests.conftest import PG_ADMIN_URL
-from tests.crawl.helpers import crawl, source, write_registry
-from tests.extract_samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
 from tests.faults.helpers import fast_config, pw
+from tests.support.crawling import crawl, source, write_registry
+from tests.support.databases import PG_ADMIN_URL
+from tests.support.samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
 
 
 def _history(site: LocalSite, tmp_path: Path, db_url: str) -> Path:
@@ -61,6 +61,7 @@ def _tamper(db_url: str, source_id: str) -> int:
     return sid
 
 
+@pytest.mark.e2e
 def test_tampered_blob_is_an_error_for_that_snapshot_only(
     site: LocalSite, tmp_path: Path, sqlite_url: str
 ) -> None:
@@ -103,6 +104,7 @@ def test_tampered_blob_is_an_error_for_that_snapshot_only(
     assert len(notes) <= 1  # only if the damaged snapshot is cited; the reports went on
 
 
+@pytest.mark.e2e
 def test_db_check_finds_orphans_dangling_references_and_stuck_runs(
     site: LocalSite, tmp_path: Path, sqlite_url: str
 ) -> None:
@@ -121,7 +123,7 @@ def test_db_check_finds_orphans_dangling_references_and_stuck_runs(
     conn.close()
     check = pw("db", "check", "--json", *common)
     assert check.returncode == 1
-    kinds = {p["kind"] for p in __import__("json").loads(check.stdout)}
+    kinds = {p["kind"] for p in __import__("json").loads(check.stdout)["problems"]}
     assert kinds == {"orphan_blob", "stuck_run", "dangling"}
 
 
@@ -152,6 +154,7 @@ def _dump(url: str) -> dict[str, list[tuple[object, ...]]]:
     return out
 
 
+@pytest.mark.e2e
 def test_backup_then_restore_into_a_fresh_database_is_exact(
     site: LocalSite, tmp_path: Path, db_url: str, fresh_url: str
 ) -> None:
@@ -176,6 +179,7 @@ def test_backup_then_restore_into_a_fresh_database_is_exact(
     assert again.returncode == 1 and "already holds data" in again.stderr
 
 
+@pytest.mark.e2e
 def test_restore_of_a_damaged_or_foreign_file_is_one_line(tmp_path: Path) -> None:
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\xff\xfe not a backup")

@@ -22,9 +22,9 @@ from sqlalchemy import select
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import CrawlRun, Snapshot
-from tests.crawl.helpers import source, write_registry
-from tests.extract_samples import SAMPLE_HTML
 from tests.faults.helpers import count, duplicate_runs, fast_config, pw, pw_cmd
+from tests.support.crawling import source, write_registry
+from tests.support.samples import SAMPLE_HTML
 
 N = 10
 

@@ -12,8 +12,8 @@ from monitor.changes import detect_changes
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ChangeEventRecord, Source
-from tests.crawl.helpers import crawl, source, write_registry
-from tests.extract_samples import SAMPLE_HTML
+from tests.support.crawling import crawl, source, write_registry
+from tests.support.samples import SAMPLE_HTML
 
 STRICTER = SAMPLE_HTML.replace("at least three (3) different", "at least four (4) different")
 MAINTENANCE = (

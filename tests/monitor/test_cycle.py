@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,10 +19,10 @@ from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ChangeEventRecord
 from storage.reviews import record_review
-from tests.crawl.helpers import FAST, source, write_registry
-from tests.extract_samples import SAMPLE_HTML
 from tests.monitor.test_changes import MAINTENANCE, STRICTER
-from tests.monitor.webhook import Webhook
+from tests.support.crawling import FAST, source, write_registry
+from tests.support.samples import SAMPLE_HTML
+from tests.support.webhook import Webhook
 
 
 def _events(url: str) -> int:
@@ -139,4 +138,3 @@ def test_scheduler_runs_two_cycles_and_one_change_results(
     ids = sorted(j.id for j in again.get_jobs())
     again.shutdown(wait=False)
     assert ids == sorted([CYCLE_JOB, DIGEST_JOB, DISCOVER_JOB])
-    time.sleep(0)  # nothing left running

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from crawler.config import ConfigError, find_config, load_config
 from crawler.registry import RegistryError, load_file, load_sources
 from monitor.cli import main
-from tests.crawl.helpers import source, write_registry
+from tests.support.crawling import source, write_registry
 
 LINE = re.compile(
     r"^(?P<file>[^:]+):(?P<line>\d+): "

@@ -21,9 +21,9 @@ from crawler.config import Config
 from monitor.logs import JsonFormatter, TextFormatter
 from monitor.schedule import CYCLE_JOB, build_scheduler
 from monitor.sites.localsite import LocalSite
-from tests.crawl.helpers import FAST, crawl, source, write_registry
-from tests.extract_samples import SAMPLE_HTML
-from tests.monitor.webhook import Webhook
+from tests.support.crawling import FAST, crawl, source, write_registry
+from tests.support.samples import SAMPLE_HTML
+from tests.support.webhook import Webhook
 
 ROOT = Path(__file__).resolve().parents[2]
 

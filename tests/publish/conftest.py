@@ -9,15 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crawler.config import Config
-from crawler.registry import load_sources
-from monitor.cycle import run_cycle
-from monitor.sites.demo import ROUNDS, serve_round, write_registry
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ChangeEventRecord
 from tests.conftest import FIXTURES
-from tests.reports.conftest import copy_db
+from tests.support.databases import crawl_demo, private_copy
 
 BASE_URL = "https://blog.example.org/coverage/"
 PAGES = FIXTURES / "publish"
@@ -54,32 +50,25 @@ url = "{base}/or-mco/spravato.html"
 """
 
 
+def _medicaid_pages(site: LocalSite, workdir: Path) -> list[Path]:
+    extra = workdir / "extra.toml"
+    extra.write_text(EXTRA.replace("{base}", site.url("").rstrip("/")), encoding="utf-8")
+    site.set("/tx/esketamine.html", (PAGES / "lonestar-medicaid-esketamine.html").read_bytes())
+    mco = (PAGES / "prairie-mco-spravato.html").read_bytes()
+    site.set("/ks/spravato.html", mco)
+    site.set("/or-mco/spravato.html", mco)
+    return [extra]
+
+
 @pytest.fixture(scope="session")
 def publish_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("publish-db")
-    db_file = workdir / "pw.sqlite"
-    cfg = Config()
-    cfg.database = f"sqlite:///{db_file}"
-    cfg.crawl.download_delay = 0.0
-    with LocalSite() as site:
-        extra = workdir / "extra.toml"
-        extra.write_text(EXTRA.replace("{base}", site.url("").rstrip("/")), encoding="utf-8")
-        sources = load_sources([write_registry(site, workdir / "sources.toml"), extra])
-        site.set("/tx/esketamine.html", (PAGES / "lonestar-medicaid-esketamine.html").read_bytes())
-        mco = (PAGES / "prairie-mco-spravato.html").read_bytes()
-        site.set("/ks/spravato.html", mco)
-        site.set("/or-mco/spravato.html", mco)
-        for name in ROUNDS:
-            serve_round(site, name)
-            run_cycle(cfg, sources, AUTOTHROTTLE_ENABLED=False)
-    return db_file
+    return crawl_demo(tmp_path_factory.mktemp("publish-db"), extra=_medicaid_pages)
 
 
 @pytest.fixture
 def pdb(publish_db: Path, tmp_path: Path) -> Iterator[Database]:
-    database = Database(copy_db(publish_db, tmp_path / "copy.sqlite"))
-    yield database
-    database.dispose()
+    with private_copy(publish_db, tmp_path / "copy.sqlite") as database:
+        yield database
 
 
 def review(database: Database, source_id: str, status: str) -> int:

@@ -21,7 +21,7 @@ from monitor.publish.model import STATE_NAMES
 from monitor.reports.queries import load_matrix
 from storage.db import Database
 from tests.publish.conftest import BASE_URL, review
-from tests.reports.conftest import EVIL_SCRIPT, add_hostile
+from tests.support.hostile import EVIL_SCRIPT, add_hostile
 
 SVG = "{http://www.w3.org/2000/svg}"
 RAW_ENUMS = re.compile(

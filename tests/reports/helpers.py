@@ -6,7 +6,7 @@ from pathlib import Path
 
 from monitor.reports import write_all_reports
 from storage.db import Database
-from tests.reports.conftest import NOW
+from tests.support.hostile import NOW
 
 
 def week_pages(index: Path) -> list[Path]:

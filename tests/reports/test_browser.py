@@ -11,8 +11,8 @@ import lxml.html
 import pytest
 
 from storage.db import Database
-from tests.reports.conftest import add_hostile
 from tests.reports.helpers import week_pages, write_all
+from tests.support.hostile import add_hostile
 
 REQUIRE_SERVICES = os.environ.get("POLICYWATCH_REQUIRE_SERVICES") == "1"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.reports import FILES
+from monitor.reports import FILES, OUTPUTS
 from storage.db import Database
 
 
@@ -46,3 +46,18 @@ def test_report_rejects_a_bad_date(db: Database, tmp_path: Path) -> None:
         main, ["report", "--db", db.url, "--since", "last week", "--out", str(tmp_path / "r.html")]
     )
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+def test_one_report_without_out_has_the_name_report_all_gives_it(
+    db: Database, tmp_path: Path
+) -> None:
+    folder = tmp_path / "reports"
+    config = tmp_path / "policywatch.toml"
+    config.write_text(f'[report]\nout_dir = "{folder}"\n')
+    for output in OUTPUTS:
+        args = ["report", "--db", db.url, "--config", str(config), "--format", output.format]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert (folder / output.file).is_file(), output
+    assert not [p.name for p in folder.iterdir() if p.name.startswith("changes.") and
+                p.name not in FILES]  # fmt: skip

@@ -14,8 +14,8 @@ from markdown_it import MarkdownIt
 
 from monitor.reports.safe import csv_cell, md_text, md_url, safe_url, xml_text
 from storage.db import Database
-from tests.reports.conftest import EVIL_PAYER, add_hostile
 from tests.reports.helpers import week_pages, write_all
+from tests.support.hostile import EVIL_PAYER, add_hostile
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

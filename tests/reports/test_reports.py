@@ -20,8 +20,8 @@ from monitor.reports.feed import entry_id
 from monitor.reports.queries import load_matrix
 from storage.db import Database
 from storage.models import ChangeEventRecord, Snapshot
-from tests.reports.conftest import NOW
 from tests.reports.helpers import change_pages_text, week_pages, write_all
+from tests.support.hostile import NOW
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -247,10 +247,11 @@ def test_json_has_every_event_with_source_snapshots_and_detail(
             assert out["detail"] == rec.detail
             assert ChangeEvent.from_dict(out["detail"]).summary == rec.summary
             assert out["source"]["id"] == rec.source_id
-            assert out["after"]["snapshot_id"] == rec.after_snapshot_id
+            assert out["after"]["id"] == out["after_snapshot_id"] == rec.after_snapshot_id
             assert (tmp_path / out["after"]["archive_href"]).is_file()
             snap = s.get(Snapshot, rec.after_snapshot_id)
             assert snap is not None and out["after"]["sha256"] == snap.sha256
+    assert data["generated_at"] == "2026-12-01T08:00:00Z"  # ISO-8601 UTC, as every timestamp
     assert datetime.fromisoformat(data["generated_at"]) == NOW
 
 

@@ -264,6 +264,7 @@ def test_changes_json_written_in_batches_is_the_document_json_dumps_gives(
     from monitor.reports.jsondump import event_dict, iter_events_json
     from monitor.reports.model import Period
     from monitor.reports.queries import load_events, with_details
+    from monitor.schema import SCHEMA_VERSION, timestamp
 
     written = write(many, tmp_path)["changes.json"].read_text(encoding="utf-8")
     links = Links.for_base_url("")
@@ -273,8 +274,8 @@ def test_changes_json_written_in_batches_is_the_document_json_dumps_gives(
         assert all(e.detail == {} for e in bare)
         period = Period(None, None, END)
         whole = {
-            "schema_version": 1,
-            "generated_at": END.isoformat(),
+            "schema_version": SCHEMA_VERSION,
+            "generated_at": timestamp(END),
             "since": None,
             "until": None,
             "significant": 270,

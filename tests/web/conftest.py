@@ -18,7 +18,7 @@ from crawler.config import Config
 from monitor.web.accounts import add_user, issue_token
 from monitor.web.app import create_app
 from storage.db import Database
-from tests.reports.conftest import copy_db, demo_db  # noqa: F401 (fixture)
+from tests.support.databases import private_copy
 
 PASSWORD = "correct horse battery"
 ROLES = {"ana": "analyst", "vic": "viewer", "ops": "operator", "adm": "admin"}
@@ -72,9 +72,7 @@ def serve_app(db: Database, tmp_path: Path) -> Iterator[Served]:
 
 
 @pytest.fixture
-def served(demo_db: Path, tmp_path: Path) -> Iterator[Served]:  # noqa: F811
+def served(demo_db: Path, tmp_path: Path) -> Iterator[Served]:
     """The workspace over a private copy of the demo database (two crawled rounds)."""
-    db = Database(copy_db(demo_db, tmp_path / "web.sqlite"))
-    with serve_app(db, tmp_path) as running:
+    with private_copy(demo_db, tmp_path / "web.sqlite") as db, serve_app(db, tmp_path) as running:
         yield running
-    db.dispose()

@@ -116,7 +116,7 @@ def test_the_workspace_reviews_on_both_databases(db_url: str, tmp_path: Path) ->
         form = {"csrf_token": token, "verdict": "confirmed", "note": "ok", "summary": "Added."}
         assert c.post(f"/changes/{event_id}/review", form=form).status == 303
         api = c.get("/api/changes", headers={"Authorization": f"Bearer {served.tokens['vic']}"})
-        assert [(e["review_status"], e["review_summary"]) for e in api.json()] == [
+        assert [(e["review_status"], e["review_summary"]) for e in api.json()["events"]] == [
             ("confirmed", "Added.")
         ]
     with db.session() as s:

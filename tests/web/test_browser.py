@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from monitor.reports.writer import render_events_report
-from tests.reports.conftest import add_hostile
+from tests.support.hostile import add_hostile
 from tests.web.conftest import PASSWORD, Served
 
 pytestmark = pytest.mark.e2e

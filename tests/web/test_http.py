@@ -21,6 +21,7 @@ from starlette.routing import Route
 from monitor.cli import main
 from monitor.reports.writer import render_events_report
 from monitor.web import api, pages_archive, pages_auth, pages_ops, pages_publish, pages_review
+from storage.db import Database
 from storage.models import ChangeEventRecord, ProposedSource, Review, Snapshot
 from tests.web.client import Client
 from tests.web.conftest import PASSWORD, Served, _free_port
@@ -271,7 +272,7 @@ def test_api_lists_changes_like_the_cli_and_records_reviews_with_a_token(served:
     done = c.post(f"/api/changes/{event}/review", body=body, headers=analyst)
     assert done.status == 200
     assert done.json()["review_status"] == "confirmed" and done.json()["review_note"] == "PDL move"
-    assert set(done.json()) == set(listed.json()[0])
+    assert set(done.json()) == set(listed.json()["events"][0])
     bad = c.post(f"/api/changes/{event}/review", body=b'{"verdict": "maybe"}', headers=analyst)
     assert bad.status == 400 and "verdict must be one of" in bad.json()["error"]
 
@@ -344,6 +345,7 @@ def test_operators_decide_proposals_and_only_admins_manage_users(served: Served)
 
 def test_policywatch_serve_binds_to_loopback_and_answers(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'serve.sqlite'}"
+    Database(db).dispose()  # serve refuses a database that does not exist
     port = _free_port()
     env = {**os.environ, "POLICYWATCH_SECRET_KEY": "test"}
     proc = subprocess.Popen(
