@@ -17,8 +17,8 @@ from storage.db import Database
 from storage.models import ExtractionRecord, Snapshot, Source
 from tests.crawl import waiting_extractor
 from tests.crawl.crashing_extractor import MARK, STUCK
-from tests.crawl.helpers import crawl, source, write_registry
-from tests.extract_samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
+from tests.support.crawling import crawl, source, write_registry
+from tests.support.samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
 
 CRASHING = "tests.crawl.crashing_extractor.extract"
 
