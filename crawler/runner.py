@@ -95,7 +95,7 @@ def prepare(cfg: Config, sources: Sequence[PolicySource]) -> list[str]:
 def summarize_run(cfg: Config, run_id: int | None, expected: Sequence[str] = ()) -> CrawlSummary:
     """What the run row and its fetch records say; ``expected`` ids without a record are missing."""
     from storage.models import CrawlRun
-    from storage.repo import run_fetches
+    from storage.repo import run_outcomes
 
     summary = CrawlSummary(run_id=run_id)
     if run_id is None:
@@ -104,7 +104,7 @@ def summarize_run(cfg: Config, run_id: int | None, expected: Sequence[str] = ())
         run = session.get(CrawlRun, run_id)
         summary.status = run.status if run is not None else "failed"
         seen: set[str] = set()
-        for f in run_fetches(session, run_id):
+        for f in run_outcomes(session, run_id):
             seen.add(f.source_id)
             summary.sources += 1
             if f.result == "failed":

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.schema import event_json, snapshot_json
+from storage.chunks import one_of
 from storage.models import ChangeEventRecord, Snapshot, Source
 
 
@@ -33,7 +34,7 @@ def event_query(
     elif not show_all:
         stmt = stmt.where(ChangeEventRecord.significant.is_(True))
     if source_ids:
-        stmt = stmt.where(ChangeEventRecord.source_id.in_(list(source_ids)))
+        stmt = stmt.where(one_of(ChangeEventRecord.source_id, source_ids))
     return stmt
 
 

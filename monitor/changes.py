@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from crawler.extract.model import Extraction
@@ -21,6 +22,8 @@ from crawler.extract.record import coverage_fingerprint
 from crawler.extract.sections import has_coverage_heading
 from monitor.diff import DIFFER_VERSION, ChangeEvent, diff_versions
 from monitor.extraction_jobs import ensure_extraction, stored_fingerprints
+from storage.chunks import CHUNK, chunked, one_of
+from storage.db import Database
 from storage.models import ChangeEventRecord, Quarantine, Snapshot, Source
 
 log = logging.getLogger("policywatch.changes")
@@ -29,11 +32,34 @@ log = logging.getLogger("policywatch.changes")
 FLAP_WINDOW = timedelta(days=14)
 
 
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """A stored event as the job reports it: its row's fields without the diff detail, so a
+    job's result stays small and outlives the sessions it was made in."""
+
+    id: int
+    source_id: str
+    before_snapshot_id: int | None
+    after_snapshot_id: int
+    kind: str
+    drug: str
+    significant: bool
+    stance_before: str | None
+    stance_after: str | None
+    summary: str
+    review_status: str
+    effective_date: str | None
+
+    @classmethod
+    def of(cls, rec: ChangeEventRecord) -> NewEvent:
+        return cls(**{name: getattr(rec, name) for name in cls.__slots__})
+
+
 @dataclass
 class DiffStats:
     sources: int = 0
     versions: int = 0
-    events: list[ChangeEventRecord] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
     flaps: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -256,7 +282,7 @@ def diff_source(
         last_snap, last_ext, in_outage = snap, ext, False
     src.last_diffed_snapshot_id = pending[-1].id
     stored_events = _store_new(session, made)
-    stats.events += stored_events
+    stats.events += [NewEvent.of(r) for r in stored_events]
     return stored_events
 
 
@@ -311,6 +337,14 @@ def _store_new(session: Session, records: Sequence[ChangeEventRecord]) -> list[C
     return fresh
 
 
+# Sources per unit of work: a batch's snapshots and extractions are released (and, with
+# :func:`run_diff`, committed) before the next batch is read, so memory stays flat however
+# many sources the registry has.
+DIFF_BATCH = 100
+
+SessionScope = Callable[[], AbstractContextManager[Session]]
+
+
 def detect_changes(
     session: Session,
     *,
@@ -318,21 +352,140 @@ def detect_changes(
     source_ids: Sequence[str] | None = None,
     rebuild: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    batch_size: int = DIFF_BATCH,
 ) -> DiffStats:
-    """Run the diff over every source (or ``source_ids``); returns what was found."""
-    stmt = select(Source).order_by(Source.id)
-    if source_ids:
-        stmt = stmt.where(Source.id.in_(list(source_ids)))
-    sources = list(session.scalars(stmt))
-    stats = DiffStats(sources=len(sources))
+    """Run the diff over every source (or ``source_ids``) in the caller's unit of work.
+
+    Batches are flushed and their objects released from ``session`` (objects it held before
+    stay); nothing is committed. :func:`run_diff` commits each batch instead.
+    """
+    return _diff_batches(
+        lambda: _released(session),
+        now=now,
+        source_ids=source_ids,
+        rebuild=rebuild,
+        on_progress=on_progress,
+        batch_size=batch_size,
+    )
+
+
+def run_diff(
+    db: Database,
+    *,
+    now: datetime,
+    source_ids: Sequence[str] | None = None,
+    rebuild: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+    batch_size: int = DIFF_BATCH,
+) -> DiffStats:
+    """The diff job: every batch of ``batch_size`` sources in its own committed transaction.
+
+    An interrupted job keeps the batches it finished; the next run goes on from there (each
+    source remembers the last snapshot it was diffed up to).
+    """
+    return _diff_batches(
+        db.session,
+        now=now,
+        source_ids=source_ids,
+        rebuild=rebuild,
+        on_progress=on_progress,
+        batch_size=batch_size,
+    )
+
+
+@contextmanager
+def _released(session: Session) -> Iterator[Session]:
+    """``session`` for one batch; afterwards the objects the batch loaded leave it again."""
+    before = set(session.identity_map.keys())
+    yield session
+    session.flush()
+    for key in set(session.identity_map.keys()) - before:
+        obj = session.identity_map.get(key)
+        if obj is not None:
+            session.expunge(obj)
+
+
+def _pending(stmt: Select[str], rebuild: bool) -> Select[str]:
+    """``stmt`` (over Source.id) kept to sources with snapshots not yet diffed."""
+    if rebuild:
+        return stmt
+    undiffed = (
+        select(Snapshot.id)
+        .where(
+            Snapshot.source_id == Source.id,
+            Snapshot.id > func.coalesce(Source.last_diffed_snapshot_id, 0),
+        )
+        .exists()
+    )
+    return stmt.where(undiffed)
+
+
+def _id_pages(
+    sessions: SessionScope, source_ids: Sequence[str] | None, rebuild: bool
+) -> Iterator[list[str]]:
+    """Ids of the sources to diff, in pages of at most CHUNK (keyset pagination by id).
+
+    The filter by ``source_ids`` is one parameter however many ids (:func:`one_of`), so an
+    unchanged cycle costs one query, not one per source nor one per slice of ids.
+    """
+    after: str | None = None
+    while True:
+        stmt = select(Source.id).order_by(Source.id).limit(CHUNK)
+        if source_ids is not None:
+            stmt = stmt.where(one_of(Source.id, source_ids))
+        if after is not None:
+            stmt = stmt.where(Source.id > after)
+        with sessions() as session:  # closed before the page is used: no lock held meanwhile
+            page = list(session.scalars(_pending(stmt, rebuild)))
+        if not page:
+            return
+        yield page
+        after = page[-1]
+
+
+def _count(sessions: SessionScope, source_ids: Sequence[str] | None, rebuild: bool) -> int:
+    stmt = select(Source.id)
+    if source_ids is not None:
+        stmt = stmt.where(one_of(Source.id, source_ids))
+    counted = select(func.count()).select_from(_pending(stmt, rebuild).subquery())
+    with sessions() as session:
+        return session.scalar(counted) or 0
+
+
+def _diff_batches(
+    sessions: SessionScope,
+    *,
+    now: datetime,
+    source_ids: Sequence[str] | None,
+    rebuild: bool,
+    on_progress: Callable[[int, int], None] | None,
+    batch_size: int,
+) -> DiffStats:
+    if batch_size < 1:
+        raise ValueError(f"batch size must be at least 1, not {batch_size}")
+    if source_ids is not None:
+        # An empty filter means every source, as before; the ids are read once, not per page.
+        source_ids = sorted(set(source_ids)) or None
+    total = _count(sessions, source_ids, rebuild) if on_progress else 0
+    stats = DiffStats()
+    for page in _id_pages(sessions, source_ids, rebuild):
+        for ids in chunked(page, batch_size):
+            with sessions() as session:
+                _diff_batch(session, ids, now=now, rebuild=rebuild, stats=stats)
+            if on_progress:
+                on_progress(stats.sources, max(total, stats.sources))
+    return stats
+
+
+def _diff_batch(
+    session: Session, ids: list[str], *, now: datetime, rebuild: bool, stats: DiffStats
+) -> None:
     if rebuild:
         # Set-aside verdicts are derived from history too: recompute them with the events.
-        forget = delete(Quarantine)
-        if source_ids:
-            of_sources = select(Snapshot.id).where(Snapshot.source_id.in_(list(source_ids)))
-            forget = forget.where(Quarantine.snapshot_id.in_(of_sources))
-        session.execute(forget)
-    for i, src in enumerate(sources, 1):
+        of_batch = select(Snapshot.id).where(Snapshot.source_id.in_(ids))
+        session.execute(delete(Quarantine).where(Quarantine.snapshot_id.in_(of_batch)))
+    for src in session.scalars(select(Source).where(Source.id.in_(ids)).order_by(Source.id)):
+        stats.sources += 1
         if rebuild:
             src.last_diffed_snapshot_id = None
         try:
@@ -342,6 +495,3 @@ def detect_changes(
             log.exception("diff of %s failed", src.id)
             stats.errors.append(f"{src.id}: {type(exc).__name__}: {exc}")
             src.health_message = f"change detection failed: {exc}"
-        if on_progress:
-            on_progress(i, len(sources))
-    return stats

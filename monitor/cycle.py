@@ -12,7 +12,7 @@ from typing import Any
 from crawler.config import Config
 from crawler.registry import PolicySource
 from crawler.runner import CrawlSummary, crawl_in_child, prepare
-from monitor.changes import DiffStats, detect_changes
+from monitor.changes import DiffStats, run_diff
 from monitor.notify import Message, notify, send_once
 from storage.db import Database
 
@@ -95,21 +95,20 @@ def run_cycle(
     log_crawl(summary)
     now = now or datetime.now(UTC)
     with Database(cfg.db_url) as db:
-        with db.session() as session:
-            stats = detect_changes(session, now=now, source_ids=ids)
-            events = [
-                {
-                    "id": e.id,
-                    "source_id": e.source_id,
-                    "kind": e.kind,
-                    "drug": e.drug or None,
-                    "significant": e.significant,
-                    "summary": e.summary,
-                    "stance_before": e.stance_before,
-                    "stance_after": e.stance_after,
-                }
-                for e in stats.events
-            ]
+        stats = run_diff(db, now=now, source_ids=ids)  # committed per batch of sources
+        events = [
+            {
+                "id": e.id,
+                "source_id": e.source_id,
+                "kind": e.kind,
+                "drug": e.drug or None,
+                "significant": e.significant,
+                "summary": e.summary,
+                "stance_before": e.stance_before,
+                "stance_after": e.stance_after,
+            }
+            for e in stats.events
+        ]
         result = CycleResult(crawl=summary, diff=stats, events=events)
         log.info(
             "diff: %d change event(s), %d significant",

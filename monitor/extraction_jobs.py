@@ -7,10 +7,10 @@ blocks, a per-drug summary and a coverage fingerprint. Rows from before the comp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from crawler.extract import EXTRACTOR_VERSION, extract
@@ -22,6 +22,7 @@ from crawler.extract.record import (
     record_columns,
 )
 from storage.blobs import BlobIntegrityError, read_blob
+from storage.chunks import one_of
 from storage.models import ExtractionRecord, Snapshot, Source
 
 
@@ -87,6 +88,33 @@ def ensure_extraction(session: Session, snap: Snapshot, *, now: datetime) -> Ext
     return ext
 
 
+# Snapshots read (and their extractions held) at a time: the history can be far larger.
+REEXTRACT_BATCH = 200
+
+
+def _snapshots(
+    session: Session, where: ColumnElement[bool] | None, batch_size: int = REEXTRACT_BATCH
+) -> Iterator[Snapshot]:
+    """Snapshots in id order, a page at a time (keyset by id); each page's objects, and the
+    extractions loaded or made for them, leave the session once the next page is read."""
+    after = 0
+    while True:
+        stmt = select(Snapshot).where(Snapshot.id > after).order_by(Snapshot.id).limit(batch_size)
+        if where is not None:
+            stmt = stmt.where(where)
+        before = set(session.identity_map.keys())
+        page = list(session.scalars(stmt))
+        if not page:
+            return
+        yield from page
+        after = page[-1].id
+        session.flush()
+        for key in set(session.identity_map.keys()) - before:
+            obj = session.identity_map.get(key)
+            if isinstance(obj, (Snapshot, ExtractionRecord)):
+                session.expunge(obj)
+
+
 def stored_fingerprints(
     session: Session, source_id: str, before_id: int, since: datetime
 ) -> set[str]:
@@ -146,19 +174,19 @@ def reextract(
     Returns counts: snapshots seen, newly extracted, and how many outcomes differ from the
     previous extractor version's (a quick measure of what the improvement changed).
     """
-    stmt = select(Snapshot).order_by(Snapshot.id)
-    if source_ids:
-        stmt = stmt.where(Snapshot.source_id.in_(list(source_ids)))
-    snaps = list(session.scalars(stmt))
+    of_sources = one_of(Snapshot.source_id, source_ids) if source_ids else None
+    total = session.scalar(
+        select(func.count(Snapshot.id)).where(*([of_sources] if of_sources is not None else []))
+    )
     counts = {
-        "snapshots": len(snaps),
+        "snapshots": total or 0,
         "extracted": 0,
         "outcome_changed": 0,
         "damaged": 0,
         "compacted": 0,
     }
     latest: dict[str, tuple[str, str]] = {}
-    for i, snap in enumerate(snaps, 1):
+    for i, snap in enumerate(_snapshots(session, of_sources), 1):
         previous = session.scalars(
             select(ExtractionRecord)
             .where(ExtractionRecord.snapshot_id == snap.id)
@@ -184,7 +212,7 @@ def reextract(
                 counts["compacted"] += 1
         latest[snap.source_id] = (ext.outcome, ext.message)
         if on_progress:
-            on_progress(i, len(snaps))
+            on_progress(i, counts["snapshots"])
     for source_id, (outcome, message) in latest.items():
         src = session.get(Source, source_id)
         if src is not None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from crawler.config import NotifySettings
 from monitor.source_health import source_problem
+from storage.chunks import one_of
 from storage.models import ChangeEventRecord, Notification, Source
 from storage.redact import redact
 from storage.reviews import UNPUBLISHED_STATUSES
@@ -43,7 +44,7 @@ class Message:
 def _sent(session: Session, keys: Sequence[str]) -> set[str]:
     if not keys:
         return set()
-    rows = session.scalars(select(Notification.key).where(Notification.key.in_(list(keys))))
+    rows = session.scalars(select(Notification.key).where(one_of(Notification.key, keys)))
     return set(rows)
 
 

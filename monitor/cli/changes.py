@@ -47,22 +47,32 @@ def diff(
     from sqlalchemy import select
 
     from monitor.change_list import event_dict
-    from monitor.changes import detect_changes  # the extractors: only diff needs them
-    from storage.models import Source
+    from monitor.changes import run_diff  # the extractors: only diff needs them
+    from storage.chunks import one_of
+    from storage.models import ChangeEventRecord, Source
 
     ctx = make_context(config_path, db_url, sources_files)
-    with ctx.database() as db, exclusive(ctx), db.session() as session:
-        stats = detect_changes(
-            session, now=datetime.now(UTC), source_ids=list(only) or None, rebuild=rebuild
-        )
-        rows = [(e.id, e.source_id, e.kind, e.drug, e.summary) for e in stats.events]
-        significant = sum(1 for e in stats.events if e.significant)
+    with ctx.database() as db:
+        with exclusive(ctx):
+            # Committed a batch of sources at a time; the events come back as small values.
+            stats = run_diff(
+                db, now=datetime.now(UTC), source_ids=list(only) or None, rebuild=rebuild
+            )
         if as_json:
-            sources = {s.id: s for s in session.scalars(select(Source))}
-            found = [event_dict(session, e, sources[e.source_id]) for e in stats.events]
+            with db.session() as session:
+                events = session.scalars(
+                    select(ChangeEventRecord)
+                    .where(one_of(ChangeEventRecord.id, [e.id for e in stats.events]))
+                    .order_by(ChangeEventRecord.id)
+                ).all()
+                of_events = one_of(Source.id, [e.source_id for e in stats.events])
+                sources = {s.id: s for s in session.scalars(select(Source).where(of_events))}
+                found = [event_dict(session, e, sources[e.source_id]) for e in events]
     if as_json:
         print_json(document("events", found, versions=stats.versions, flip_backs=stats.flaps))
         return
+    rows = [(e.id, e.source_id, e.kind, e.drug, e.summary) for e in stats.events]
+    significant = sum(1 for e in stats.events if e.significant)
     if rows:
         show_table("new events", ["id", "source", "kind", "drug", "summary"], rows)
     console.print(

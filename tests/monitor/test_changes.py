@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from crawler.config import Config
-from monitor.changes import detect_changes
+from monitor.changes import NewEvent, detect_changes
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from storage.models import ChangeEventRecord, Source
@@ -25,7 +25,7 @@ NOISE = SAMPLE_HTML.replace("February 10, 2026", "August 3, 2026").replace(
 )
 
 
-def _diff(db_url: str) -> list[ChangeEventRecord]:
+def _diff(db_url: str) -> list[NewEvent]:
     db = Database(db_url)
     with db.session() as s:
         stats = detect_changes(s, now=datetime.now(UTC))
