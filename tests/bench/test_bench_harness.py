@@ -17,7 +17,7 @@ from crawler.extract import extract  # noqa: E402
 
 
 def _stances(body: bytes, ctype: str) -> set[tuple[str, str]]:
-    ext = extract(body, ctype, "https://payer.example/policy")
+    ext = extract(body, ctype)
     assert ext.outcome == "ok", ext.message
     return {(c.drug, c.stance) for c in ext.clauses}
 
