@@ -21,19 +21,22 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
+from isal import isal_zlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.reports.model import VersionRef
-from storage.blobs import BlobIntegrityError, decode_blob, read_blob
+from storage.blobs import BlobIntegrityError, read_blob, sha256_hex
 from storage.models import Blob
 
 log = logging.getLogger(__name__)
 ARCHIVE_DIR = "archive"
 EXPORTED = ".exported"  # names of the files exported with verified bytes
-_SELF_CONTAINED = frozenset({"zlib"})  # blob encodings decode_blob reads from the row alone
+# isal's stubs declare its error class as an instance; it is the class IsalError.
+_INFLATE_ERROR = cast("type[Exception]", isal_zlib.error)
 _BATCH = 200  # blobs per query: bounded memory (compressed bodies), well under parameter limits
 
 _EXT_BY_TYPE = (
@@ -153,11 +156,30 @@ def _bodies(
             try:
                 if blob is None:
                     raise BlobIntegrityError(f"blob {ref.sha256[:16]}: missing from the database")
-                # A blob stored some other way (one that needs other rows) is read on its own.
-                whole = blob.compression in _SELF_CONTAINED
-                yield name, ref, decode_blob(blob) if whole else read_blob(session, blob.sha256)
+                if blob.compression == "zlib":
+                    yield name, ref, _inflate_verified(blob.sha256, blob.data)
+                else:  # stored some other way (perhaps needing other rows): storage reads it
+                    yield name, ref, read_blob(session, blob.sha256)
             except BlobIntegrityError as exc:
                 yield name, ref, exc
+
+
+def _inflate_verified(sha256: str, data: bytes) -> bytes:
+    """A whole zlib blob's bytes, checked against its sha256 (as ``storage.blobs.decode_blob``).
+
+    Inflating is most of an export's CPU: ISA-L's inflate reads the same zlib stream about
+    twice as fast as zlib's.
+    """
+    try:
+        body = isal_zlib.decompress(data)
+    except _INFLATE_ERROR as exc:
+        raise BlobIntegrityError(f"blob {sha256[:16]}: stored data is damaged ({exc})") from None
+    if sha256_hex(body) != sha256:
+        raise BlobIntegrityError(
+            f"blob {sha256[:16]}: stored bytes do not match sha256 "
+            "(tampered or damaged; restore it from a backup, see `policywatch db check`)"
+        )
+    return body
 
 
 def damaged_note(ref: VersionRef, problem: str) -> bytes:
