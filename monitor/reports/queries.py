@@ -79,7 +79,7 @@ _REF_COLUMNS = (
 
 
 def _info_of_row(row: Any) -> SourceInfo:
-    info = SourceInfo(**row._mapping)
+    info = SourceInfo(*row)  # _SOURCE_COLUMNS are SourceInfo's fields, in order
     return info if info.consecutive_failures is not None else replace(info, consecutive_failures=0)
 
 
