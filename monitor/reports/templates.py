@@ -311,7 +311,8 @@ else "State" }}</th>
  or "never" }}</td>
 <td class="date">{% if r.evidence %}{% set proof = r.evidence | archive_href | safe_url %}{%
  if proof %}<a href="{{ proof }}">snapshot #{{ r.evidence.snapshot_id }}</a>{% else
- %}snapshot #{{ r.evidence.snapshot_id }}{% endif %}<div class="hash" title="sha256 {{ r.evidence.sha256 }}">{{
+ %}snapshot #{{ r.evidence.snapshot_id }}{% endif %}<div class="hash" title="sha256 {{
+ r.evidence.sha256 }}">{{
  r.evidence.fetched_at | day }} · {{ r.evidence.sha256[:12] }}</div>{% else %}<span
  class="muted">none</span>{% endif %}</td>
 </tr>
