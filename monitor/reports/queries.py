@@ -52,23 +52,6 @@ def source_info(src: Source) -> SourceInfo:
     )
 
 
-def version_ref(snap: Snapshot) -> VersionRef:
-    return VersionRef(
-        snapshot_id=snap.id,
-        sha256=snap.sha256,
-        fetched_at=snap.fetched_at,
-        url=snap.final_url,
-        content_type=snap.content_type,
-        size=snap.size,
-        source_id=snap.source_id,
-        requested_url=snap.requested_url,
-        http_status=snap.http_status,
-        etag=snap.etag,
-        last_modified=snap.last_modified,
-        redirects=tuple(snap.redirects or ()),
-    )
-
-
 # The columns of SourceInfo and VersionRef, read as plain rows: no ORM object per source.
 _SOURCE_COLUMNS = tuple(getattr(Source, f.name).label(f.name) for f in fields(SourceInfo))
 _REF_COLUMNS = (
@@ -95,8 +78,8 @@ def _snapshots(session: Session, ids: Iterable[int]) -> dict[int, VersionRef]:
     wanted = sorted(set(ids))
     out: dict[int, VersionRef] = {}
     for chunk in _chunks(wanted):
-        for snap in session.scalars(select(Snapshot).where(Snapshot.id.in_(chunk))):
-            out[snap.id] = version_ref(snap)
+        for row in session.execute(select(*_REF_COLUMNS).where(Snapshot.id.in_(chunk))):
+            out[row[0]] = _ref_of_row(row)
     return out
 
 
