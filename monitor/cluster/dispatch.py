@@ -44,7 +44,8 @@ def crawl_on_cluster(
         )
     keys = Keys(cfg.cluster.namespace)
     client = redis.Redis.from_url(cfg.cluster.queue_url, socket_timeout=10, decode_responses=True)
-    cycle_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    started = datetime.now(UTC)
+    cycle_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     ids = list(dict.fromkeys(source_ids))
     try:
         with client.pipeline() as pipe:
@@ -80,10 +81,36 @@ def crawl_on_cluster(
         # Batches still queued or retried after this are dropped by the workers.
         client.set(keys.closed(cycle_id), 1, ex=CYCLE_TTL)
     client.close()
-    return _summary(ids, results)
+    return _summary(ids, results, _stored_since(cfg.db_url, results, started))
 
 
-def _summary(ids: list[str], results: dict[str, dict[str, str | None]]) -> CrawlSummary:
+def _stored_since(
+    db_url: str, results: dict[str, dict[str, str | None]], start: datetime
+) -> set[str]:
+    """Sources reported unchanged that have a version stored in this cycle.
+
+    A worker killed between storing a page and reporting it leaves its batch to another worker,
+    which finds the same bytes already stored: for the cycle, that version is still new.
+    """
+    from sqlalchemy import select
+
+    from storage.chunks import one_of
+    from storage.db import Database
+    from storage.models import Snapshot
+
+    unchanged = [sid for sid, r in results.items() if r["result"] == "unchanged"]
+    if not unchanged:
+        return set()
+    with Database(db_url, migrate=False) as db, db.session() as session:
+        query = select(Snapshot.source_id).where(
+            one_of(Snapshot.source_id, unchanged), Snapshot.fetched_at >= start
+        )
+        return set(session.scalars(query.distinct()))
+
+
+def _summary(
+    ids: list[str], results: dict[str, dict[str, str | None]], stored_now: set[str]
+) -> CrawlSummary:
     summary = CrawlSummary(run_id=None)
     for sid in ids:
         summary.sources += 1
@@ -108,7 +135,7 @@ def _summary(ids: list[str], results: dict[str, dict[str, str | None]]) -> Crawl
                     "url": record.get("url"),
                 }
             )
-        elif record["result"] == "new_version":
+        elif record["result"] == "new_version" or sid in stored_now:
             summary.new_versions += 1
         else:
             summary.unchanged += 1
