@@ -27,6 +27,9 @@ class FetchResult:
     # Filled by the pipelines.
     sha256: str | None = None
     is_new: bool = False
-    extraction: Any = None  # crawler.extract.model.Extraction for new versions
+    # crawler.extract.model.Extraction for new versions. Not in the repr: Scrapy's "Scraped
+    # from" debug line formats every item, and an extraction's ~750 blocks made that line
+    # (and the log redaction run over it) cost more CPU than extracting the page.
+    extraction: Any = field(default=None, repr=False)
     extractor_version: str = ""
     snapshot_id: int | None = None
