@@ -71,8 +71,7 @@ TABLES = {
     "</table></rt></td><td>x<style>.a{}</style>y<script>z</script></td></tr></table>",
     "th and td mixed": "<table><tr><th>esketamine</th><td>covered</td></tr>"
     "<tr><th>ketamine</th><th>not covered</th></tr></table>",
-    "unclosed markup": "<table><tr><td>Spravato <b>bold<td>next<tr><td>row 2<p>para"
-    "</table>",
+    "unclosed markup": "<table><tr><td>Spravato <b>bold<td>next<tr><td>row 2<p>para</table>",
     "text outside cells": "<table>stray esketamine<tr>row text<td>cell</td> more</tr>"
     "</table>trailing",
     "entities and unicode": "<table><tr><td>SPRAVATO&reg; &amp; ketamine &lt;x&gt;</td>"
