@@ -122,36 +122,32 @@ class StorePipeline:
             item.is_new = False
             return None
         put_blob(session, item.body, item.sha256)
-        # Core inserts, not ORM objects: the unit of work's flush per snapshot (for its id)
-        # cost more than the SQL itself, once per new page.
-        snapshot_id: int = session.execute(
-            insert(Snapshot)
-            .values(
-                source_id=item.source_id,
-                sha256=item.sha256,
-                size=len(item.body),
-                requested_url=item.url,
-                final_url=item.final_url or item.url,
-                http_status=item.http_status or 200,
-                content_type=item.content_type,
-                etag=item.etag,
-                last_modified=item.last_modified,
-                fetched_at=item.started_at,
-                redirects=item.redirects,
-            )
-            .returning(Snapshot.id)
-        ).scalar_one()
-        item.snapshot_id = snapshot_id
+        snap = Snapshot(
+            source_id=item.source_id,
+            sha256=item.sha256,
+            size=len(item.body),
+            requested_url=item.url,
+            final_url=item.final_url or item.url,
+            http_status=item.http_status or 200,
+            content_type=item.content_type,
+            etag=item.etag,
+            last_modified=item.last_modified,
+            fetched_at=item.started_at,
+            redirects=item.redirects,
+        )
+        session.add(snap)
+        session.flush()
+        item.snapshot_id = snap.id
         if item.extraction is not None:
-            session.execute(
-                insert(ExtractionRecord).values(
-                    snapshot_id=snapshot_id,
+            session.add(
+                ExtractionRecord(
+                    snapshot_id=snap.id,
                     extractor_version=item.extractor_version,
                     created_at=datetime.now(UTC),
                     **record_columns(item.extraction),
                 )
             )
-        return snapshot_id
+        return snap.id
 
     def _attempt(self, item: FetchResult, snapshot_id: int | None) -> dict[str, Any]:
         if item.status == "failed":
