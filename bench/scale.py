@@ -111,7 +111,7 @@ def templates() -> dict[tuple[int, int], Template]:
     for t in TEMPLATES:
         for v in VARIANTS:
             body, ctype = document(t, v)
-            ext = extract(body, ctype, f"https://payer.example/policies/{t}")
+            ext = extract(body, ctype)
             packer = zlib.compressobj(6)
             packed = packer.compress(body)
             out[t, v] = Template(

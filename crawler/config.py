@@ -55,6 +55,8 @@ class CrawlSettings(BaseModel):
     log_backups: NonNegative = 5
     # Internal addresses (CIDRs, IPs or host names) a redirect or link may lead to.
     allow_private: list[str] = Field(default_factory=list)
+    # Processes that parse new versions during a crawl; -1: one per core; 0: the crawl process.
+    extract_workers: Annotated[int, Field(ge=-1)] = -1
 
 
 def _check_cron(value: str) -> str:

@@ -27,9 +27,13 @@ class FetchResult:
     # Filled by the pipelines.
     sha256: str | None = None
     is_new: bool = False
-    # crawler.extract.model.Extraction for new versions. Not in the repr: Scrapy's "Scraped
-    # from" debug line formats every item, and an extraction's ~750 blocks made that line
-    # (and the log redaction run over it) cost more CPU than extracting the page.
+    # crawler.extract.model.Extraction for new versions, without its blocks (never stored;
+    # crawler/pipelines/pool.py: prepare). Out of repr like the body: Scrapy
+    # builds a "Scraped from" record with the item's repr for every page, and a page's blocks
+    # made each one tens of KB to format and redact on the reactor thread.
     extraction: Any = field(default=None, repr=False)
+    # The extraction record's columns (crawler/extract/record.py: record_columns), computed
+    # beside the extraction in its worker process rather than by the store on the reactor thread.
+    extraction_fields: dict[str, Any] | None = field(default=None, repr=False)
     extractor_version: str = ""
     snapshot_id: int | None = None

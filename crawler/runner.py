@@ -67,6 +67,7 @@ def scrapy_settings(cfg: Config, source_ids: Sequence[str], **overrides: Any) ->
         POLICYWATCH_DB_URL=cfg.db_url,
         POLICYWATCH_SOURCE_IDS=list(source_ids),
         POLICYWATCH_ALLOW_PRIVATE=list(crawl.allow_private),
+        POLICYWATCH_EXTRACT_WORKERS=crawl.extract_workers,
         # Scrapy's own log (tracebacks of every failed fetch) goes to a file; the console gets
         # the summary, where each failure is already named with what to do about it.
         LOG_FILE=str(cfg.log_file),

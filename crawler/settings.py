@@ -25,6 +25,13 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
+# LatencyThrottle (crawler/throttle.py) replaces Scrapy's AutoThrottle and reads the same
+# AUTOTHROTTLE_* settings: the delay follows each site's latency on every answer, 304s included,
+# never below DOWNLOAD_DELAY or the site's robots.txt Crawl-delay, and backs off on 429/503.
+EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.throttle.LatencyThrottle": 0,
+}
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
@@ -60,6 +67,12 @@ ITEM_PIPELINES = {
     "crawler.pipelines.store.StorePipeline": 300,
 }
 
+# The extraction pool (crawler/pipelines/pool.py) awaits asyncio futures: say which reactor.
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+# Responses held while their items are parsed and stored; above this Scrapy stops scheduling
+# downloads. Scrapy's 5 MB would stall them behind one big PDF in the extraction pool.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 32 * 1024 * 1024
+
 # Nothing listening that a crawler does not need.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
@@ -75,6 +88,11 @@ POLICYWATCH_SOURCE_FILES: list[str] = []  # empty: policywatch.toml's sources, e
 POLICYWATCH_SOURCE_IDS: list[str] = []  # empty: every enabled source
 POLICYWATCH_BATCH_SIZE = 200  # fetch records written per transaction
 POLICYWATCH_EXTRACT = True  # run extraction on new versions
+POLICYWATCH_EXTRACT_WORKERS = -1  # extraction processes; -1: one per core; 0: in the crawl process
+POLICYWATCH_EXTRACTOR = "crawler.extract.extract"  # module.function run on each new version
+# Seconds one document may take in the pool before its workers are killed and it is recorded as
+# unparseable; 0: no limit. (Parsing in the crawl process, workers = 0, cannot be stopped.)
+POLICYWATCH_EXTRACT_TIMEOUT = 300.0
 POLICYWATCH_ALLOW_PRIVATE: list[str] = []  # [crawl] allow_private: internal hop targets allowed
 POLICYWATCH_INTERNAL_NETWORKS: list[str] = []  # empty: every non-public range is internal
 POLICYWATCH_BATCH_BYTES = 8 * 1024 * 1024  # bodies buffered before a write, at most

@@ -5,11 +5,20 @@ database's commit rate rather than the network's. A batch is bounded by count an
 memory stays small however large the pages. Nothing is counted before its transaction commits:
 a batch that fails is retried one item at a time, and what still cannot be written is reported
 (the run ends "failed") instead of being announced as stored.
+
+Batches are written by one writer thread, in order: compressing, serialising and committing a
+batch takes long enough that, on the reactor thread, every download stalled behind it. One
+thread keeps a single writer (SQLite allows no more) and the order of writes. At most one batch
+is being written and one waits; a third makes the pipeline wait, so memory stays bounded. The
+item that fills a batch is passed on only once its batch is written, as before: with
+``POLICYWATCH_BATCH_SIZE = 1`` (cluster workers) every item is stored before the next stage.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +50,10 @@ class StorePipeline:
         self.health: dict[str, str | None] = {}
         self.db: Database | None = None
         self.run_id: int | None = None
+        # Once open_spider has run, counts, unstored, failures and health are touched by the
+        # writer thread only; the reactor thread fills the buffer and hands it over.
+        self.writer: ThreadPoolExecutor | None = None
+        self.pending: list[Future[None]] = []  # batches handed to the writer, not yet written
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -59,18 +72,36 @@ class StorePipeline:
             self.failures = {r.id: r.consecutive_failures or 0 for r in rows}
             self.health = {r.id: r.health for r in rows}
         self.crawler.stats.set_value("policywatch/run_id", self.run_id)
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="policywatch-store")
 
-    def process_item(self, item: FetchResult) -> FetchResult:
+    async def process_item(self, item: FetchResult) -> FetchResult:
+        while len(self.pending) >= 2:  # one batch being written, one waiting: wait for a turn
+            await asyncio.wrap_future(self.pending[0])
         self.buffer.append(item)
         self.buffered_bytes += len(item.body)
         if len(self.buffer) >= self.batch_size or self.buffered_bytes >= self.batch_bytes:
-            self.flush()
+            await asyncio.wrap_future(self.flush())
         return item
 
-    def flush(self) -> None:
-        if not self.buffer or self.db is None:
-            return
+    def flush(self) -> Future[None]:
+        """Hand the buffered items to the writer thread; the future is done once written."""
+        if not self.buffer or self.db is None or self.writer is None:
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done
         items, self.buffer, self.buffered_bytes = self.buffer, [], 0
+        future = self.writer.submit(self._write_batch, items)
+        self.pending.append(future)
+        future.add_done_callback(self._written)
+        return future
+
+    def _written(self, future: Future[None]) -> None:
+        # On the writer thread; list.remove is atomic under the GIL.
+        self.pending.remove(future)
+        if future.exception() is not None:
+            log.error("a batch could not be stored: %s", future.exception())
+
+    def _write_batch(self, items: list[FetchResult]) -> None:
         try:
             self._write(items)
         except Exception as exc:  # the database refused the batch: try each item alone
@@ -83,6 +114,7 @@ class StorePipeline:
                     self.unstored.append(item.source_id)
         for item in items:
             item.body = b""  # the bytes are stored; do not keep them alive in memory
+            item.extraction_fields = None
 
     def _write(self, items: list[FetchResult]) -> None:
         assert self.db is not None
@@ -139,12 +171,14 @@ class StorePipeline:
         session.flush()
         item.snapshot_id = snap.id
         if item.extraction is not None:
+            # Computed in the extraction worker (crawler/pipelines/pool.py) when it ran there.
+            fields = item.extraction_fields or record_columns(item.extraction)
             session.add(
                 ExtractionRecord(
                     snapshot_id=snap.id,
                     extractor_version=item.extractor_version,
                     created_at=datetime.now(UTC),
-                    **record_columns(item.extraction),
+                    **fields,
                 )
             )
         return snap.id
@@ -211,6 +245,9 @@ class StorePipeline:
 
     def close_spider(self) -> None:
         self.flush()
+        if self.writer is not None:
+            self.writer.shutdown(wait=True)  # every batch handed over is written
+            self.writer = None
         if self.db is None:
             return
         try:

@@ -17,7 +17,7 @@ from crawler.extract import extract  # noqa: E402
 
 
 def _stances(body: bytes, ctype: str) -> set[tuple[str, str]]:
-    ext = extract(body, ctype, "https://payer.example/policy")
+    ext = extract(body, ctype)
     assert ext.outcome == "ok", ext.message
     return {(c.drug, c.stance) for c in ext.clauses}
 
@@ -38,7 +38,7 @@ def test_variants_change_what_an_analyst_cares_about() -> None:
     stance = _stances(build_html(3, 60_000, 2), "text/html")
     assert ("esketamine", "covered_with_criteria") in base
     assert ("esketamine", "covered_with_criteria") not in stance
-    criteria = extract(build_html(3, 60_000, 1), "text/html", "https://payer.example/p")
+    criteria = extract(build_html(3, 60_000, 1), "text/html")
     assert any("three oral antidepressants" in c.text for c in criteria.clauses)
 
 

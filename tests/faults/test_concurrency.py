@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import uuid
 from datetime import UTC, datetime
@@ -201,8 +202,8 @@ def test_a_failed_batch_is_retried_per_item_and_never_counted_as_stored(db_url: 
     # A source id the database does not know: its row violates a foreign key.
     bad = FetchResult(source_id=f"ghost-{uuid.uuid4().hex[:6]}", url="http://x/", started_at=now)
     bad.body, bad.sha256, bad.is_new = b"ghost", sha256_hex(b"ghost"), True
-    pipe.process_item(good)
-    pipe.process_item(bad)
+    asyncio.run(pipe.process_item(good))
+    asyncio.run(pipe.process_item(bad))
     pipe.close_spider()
     assert pipe.counts == {"new_versions": 1, "unchanged": 0, "failed": 0}
     assert pipe.unstored == [bad.source_id]
@@ -241,9 +242,10 @@ def test_the_store_step_holds_a_bounded_number_of_bytes(db_url: str) -> None:
         body = bytes([65 + i]) * (2 * 1024 * 1024)
         item = FetchResult(source_id=f"big-{i:02d}", url="http://x/", started_at=datetime.now(UTC))
         item.body, item.sha256, item.is_new = body, sha256_hex(body), True
-        pipe.process_item(item)
+        asyncio.run(pipe.process_item(item))
         items.append(item)
         assert pipe.buffered_bytes <= limit
+        assert len(pipe.pending) <= 2  # batches handed to the writer thread, not yet written
     pipe.close_spider()
     assert all(i.body == b"" for i in items)  # released once written
     assert pipe.counts["new_versions"] == 6

@@ -75,7 +75,12 @@ def test_tampered_blob_is_an_error_for_that_snapshot_only(
     assert len(raw.stderr.strip().splitlines()) == 1
     assert "forged" not in raw.stdout
 
-    good = pw("show", str(bad + 1), "--raw", *common)
+    # Another (text) snapshot: ids follow the order extractions finish, not the registry's.
+    db = Database(sqlite_url)
+    with db.session() as s:
+        other = s.scalars(select(Snapshot.id).where(Snapshot.source_id == "json-one")).first()
+    db.dispose()
+    good = pw("show", str(other), "--raw", *common)
     assert good.returncode == 0 and good.stdout
 
     # Force re-extraction of everything: the damaged snapshot is skipped and reported.
