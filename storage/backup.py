@@ -94,9 +94,12 @@ def dump_lines(engine: Engine) -> Iterator[str]:
             }
         )
         for table in tables():
-            key = list(table.primary_key.columns)
+            order: list[Any] = list(table.primary_key.columns)
+            if "base_sha256" in table.c:
+                # Whole blobs before deltas, so every delta's base precedes it in the file.
+                order.insert(0, table.c.base_sha256.is_not(None))
             result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-                select(table).order_by(*key)
+                select(table).order_by(*order)
             )
             for row in result:
                 yield json.dumps({"t": table.name, "r": _encode(table, row)}, ensure_ascii=False)

@@ -1,4 +1,11 @@
-"""Content-addressed, compressed raw bodies."""
+"""Content-addressed, compressed raw bodies, new versions stored as deltas.
+
+A policy's next version usually differs from its previous one in a few lines, so a body with a
+known base (the source's previous body) is stored the way git packs objects: zstd-compressed
+with the base's bytes as a raw-content dictionary ("zstd-delta"). Chains are one deep: a base is
+always a whole ("zlib") blob, so reading any body costs at most two rows. Every blob stays
+addressed and verified by the sha256 of its full body.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,21 @@ import hashlib
 import zlib
 from typing import Any
 
+import zstandard
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Blob
+
+WHOLE = "zlib"
+DELTA = "zstd-delta"
+# A delta must be at least this many times smaller than the whole body compressed, or the body
+# is stored whole: a near-rewrite gains little and would still tie the body to its base.
+DELTA_GAIN = 2
+# Deflate never compresses better than about 1032:1, so a delta this small beats zlib by
+# DELTA_GAIN without paying for the zlib pass.
+_DEFLATE_MAX_RATIO = 1032
+_ZSTD_LEVEL = 3
 
 
 class BlobIntegrityError(ValueError):
@@ -31,26 +49,98 @@ def _insert_ignore(session: Session) -> Any:
     return sqlite_insert(Blob).on_conflict_do_nothing(index_elements=["sha256"])
 
 
-def put_blob(session: Session, body: bytes, sha256: str | None = None) -> str:
+def _dictionary(base: bytes) -> zstandard.ZstdCompressionDict:
+    return zstandard.ZstdCompressionDict(base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def encode_blob(body: bytes, base: bytes | None = None) -> tuple[str, bytes]:
+    """(compression, data) for ``body``: a delta against ``base`` when that pays, else whole."""
+    if base is not None:
+        delta = zstandard.ZstdCompressor(level=_ZSTD_LEVEL, dict_data=_dictionary(base)).compress(
+            body
+        )
+        if DELTA_GAIN * len(delta) * _DEFLATE_MAX_RATIO <= len(body):
+            return DELTA, delta
+        whole = zlib.compress(body, 6)
+        if DELTA_GAIN * len(delta) <= len(whole):
+            return DELTA, delta
+        return WHOLE, whole
+    return WHOLE, zlib.compress(body, 6)
+
+
+def _full_base(session: Session, sha256: str) -> tuple[str, bytes] | None:
+    """(sha256, bytes) of the whole blob a new delta on ``sha256`` should use, if usable.
+
+    A delta's own base stands in for it, so chains stay one deep. A base that is missing or
+    fails its sha256 gives None: the new body is then stored whole rather than tied to it.
+    """
+    row = session.execute(
+        select(Blob.compression, Blob.base_sha256).where(Blob.sha256 == sha256)
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.compression == DELTA:
+        if row.base_sha256 is None:
+            return None
+        sha256 = row.base_sha256
+    blob = session.get(Blob, sha256)
+    if blob is None or blob.compression == DELTA:
+        return None
+    try:
+        return sha256, decode_blob(blob)
+    except BlobIntegrityError:
+        return None
+
+
+def put_blob(
+    session: Session, body: bytes, sha256: str | None = None, base_sha256: str | None = None
+) -> str:
     """Store ``body`` unless identical bytes are already stored; return its sha256.
+
+    ``base_sha256`` names a body this one probably resembles (the source's previous version):
+    the new body is stored as a delta against it (or against its own base) when that is at least
+    DELTA_GAIN times smaller than storing it whole.
 
     One statement, no check-then-insert: two writers storing the same bytes at once both
     succeed instead of one losing its whole transaction to a unique violation.
     """
     digest = sha256 or sha256_hex(body)
+    base = _full_base(session, base_sha256) if base_sha256 else None
+    if base is not None and base[0] == digest:
+        base = None  # a body is never its own base
+    compression, data = encode_blob(body, base[1] if base else None)
     session.execute(
         _insert_ignore(session).values(
-            sha256=digest, size=len(body), compression="zlib", data=zlib.compress(body, 6)
+            sha256=digest,
+            size=len(body),
+            compression=compression,
+            data=data,
+            base_sha256=base[0] if base and compression == DELTA else None,
         )
     )
     return digest
 
 
-def decode_blob(blob: Blob) -> bytes:
-    """The original bytes of ``blob``, verified against its sha256."""
+def decode_blob(blob: Blob, base: bytes | None = None) -> bytes:
+    """The original bytes of ``blob``, verified against its sha256.
+
+    A delta needs ``base``, the original bytes of its base blob (see :func:`read_blob`).
+    """
     try:
-        body = zlib.decompress(blob.data) if blob.compression == "zlib" else bytes(blob.data)
-    except zlib.error as exc:
+        if blob.compression == DELTA:
+            if base is None:
+                raise BlobIntegrityError(
+                    f"blob {blob.sha256[:16]}: is a delta and its base "
+                    f"{(blob.base_sha256 or '?')[:16]} was not given"
+                )
+            body = zstandard.ZstdDecompressor(dict_data=_dictionary(base)).decompress(
+                bytes(blob.data)
+            )
+        elif blob.compression == WHOLE:
+            body = zlib.decompress(blob.data)
+        else:
+            body = bytes(blob.data)
+    except (zlib.error, zstandard.ZstdError) as exc:
         raise BlobIntegrityError(
             f"blob {blob.sha256[:16]}: stored data is damaged ({exc})"
         ) from None
@@ -62,9 +152,53 @@ def decode_blob(blob: Blob) -> bytes:
     return body
 
 
+class MissingBaseError(BlobIntegrityError):
+    """A delta's base blob is not in the database."""
+
+
+def base_of(session: Session, blob: Blob, *, verify: bool = True) -> bytes | None:
+    """The original bytes of ``blob``'s base, or None for a whole blob.
+
+    MissingBaseError when the base is gone; BlobIntegrityError when it is damaged. With
+    ``verify=False`` the base's sha256 is not checked (the delta's own check still catches a
+    damaged base, since the delta then decodes to other bytes).
+    """
+    if blob.compression != DELTA:
+        return None
+    base_sha = blob.base_sha256
+    base = session.get(Blob, base_sha) if base_sha else None
+    if base is None or base_sha is None:
+        raise MissingBaseError(
+            f"blob {blob.sha256[:16]}: its base {(base_sha or '?')[:16]} is missing from "
+            "the database (restore it from a backup)"
+        )
+    if base.compression == DELTA:  # never written so; a restore from elsewhere could
+        raise BlobIntegrityError(
+            f"blob {blob.sha256[:16]}: its base {base_sha[:16]} is itself a delta"
+        )
+    try:
+        if not verify and base.compression == WHOLE:
+            return zlib.decompress(base.data)
+        return decode_blob(base)
+    except zlib.error as exc:
+        raise BlobIntegrityError(
+            f"blob {blob.sha256[:16]}: its base {base_sha[:16]} is damaged ({exc})"
+        ) from None
+    except BlobIntegrityError as exc:
+        raise BlobIntegrityError(
+            f"blob {blob.sha256[:16]}: its base {base_sha[:16]} is damaged ({exc})"
+        ) from None
+
+
 def read_blob(session: Session, sha256: str) -> bytes:
     """The bytes stored under ``sha256``; BlobIntegrityError when they are missing or altered."""
     blob = session.execute(select(Blob).where(Blob.sha256 == sha256)).scalar_one_or_none()
     if blob is None:
         raise BlobIntegrityError(f"blob {sha256[:16]}: missing from the database")
-    return decode_blob(blob)
+    try:
+        # One sha256 per read: the delta's check covers its base too.
+        return decode_blob(blob, base_of(session, blob, verify=False))
+    except BlobIntegrityError:
+        if blob.compression == DELTA:
+            base_of(session, blob)  # name the damaged base when that is the cause
+        raise

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from storage.blobs import BlobIntegrityError, decode_blob
+from storage.blobs import BlobIntegrityError, MissingBaseError, base_of, decode_blob
 from storage.locks import database_lock
 from storage.models import (
     Blob,
@@ -24,7 +24,8 @@ from storage.models import (
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # damaged_blob | missing_blob | orphan_blob | dangling | stuck_run | duplicate
+    # damaged_blob | missing_base | missing_blob | orphan_blob | dangling | stuck_run | duplicate
+    kind: str
     where: str
     detail: str
 
@@ -35,17 +36,23 @@ def _blobs(session: Session) -> Iterator[Problem]:
         blob = session.get(Blob, digest)
         assert blob is not None
         try:
-            decode_blob(blob)
+            decode_blob(blob, base_of(session, blob))
+        except MissingBaseError as exc:
+            yield Problem("missing_base", f"blob {digest}", str(exc))
         except BlobIntegrityError as exc:
             yield Problem("damaged_blob", f"blob {digest}", str(exc))
-        session.expunge(blob)
+        for loaded in [o for o in session.identity_map.values() if isinstance(o, Blob)]:
+            session.expunge(loaded)  # the blob and its base
 
 
 def _references(session: Session) -> Iterator[Problem]:
     blobs = set(session.scalars(select(Blob.sha256)))
     sources = set(session.scalars(select(Source.id)))
     snapshots = set(session.scalars(select(Snapshot.id)))
-    used: set[str] = set()
+    # A delta's base is in use even when no snapshot names it any more.
+    used: set[str] = set(
+        session.scalars(select(Blob.base_sha256).where(Blob.base_sha256.is_not(None)).distinct())
+    )
     last: dict[str, str] = {}
     for sid, source_id, sha in session.execute(
         select(Snapshot.id, Snapshot.source_id, Snapshot.sha256).order_by(Snapshot.id)

@@ -90,6 +90,9 @@ class Blob(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     compression: Mapped[str] = mapped_column(String(10), default="zlib")
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    # compression "zstd-delta": the whole blob whose bytes are the zstd dictionary. No foreign
+    # key, so a backup restores in any row order; `db check` reports a missing base.
+    base_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class CrawlRun(Base):

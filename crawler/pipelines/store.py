@@ -153,7 +153,8 @@ class StorePipeline:
         if newest == item.sha256:
             item.is_new = False
             return None
-        put_blob(session, item.body, item.sha256)
+        # The previous version is the likeliest near-copy: store this one as a delta against it.
+        put_blob(session, item.body, item.sha256, base_sha256=newest)
         snap = Snapshot(
             source_id=item.source_id,
             sha256=item.sha256,

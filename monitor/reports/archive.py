@@ -18,19 +18,26 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
+from isal import isal_zlib
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.reports.model import VersionRef
-from storage.blobs import BlobIntegrityError, read_blob
+from storage.blobs import BlobIntegrityError, read_blob, sha256_hex
+from storage.models import Blob
 
 log = logging.getLogger(__name__)
 ARCHIVE_DIR = "archive"
 EXPORTED = ".exported"  # names of the files exported with verified bytes
+# isal's stubs declare its error class as an instance; it is the class IsalError.
+_INFLATE_ERROR = cast("type[Exception]", isal_zlib.error)
+_BATCH = 200  # blobs per query: bounded memory (compressed bodies), well under parameter limits
 
 _EXT_BY_TYPE = (
     ("html", "html"),
@@ -91,15 +98,17 @@ def export_snapshots(session: Session, refs: Iterable[VersionRef], directory: Pa
     """Write each snapshot's raw bytes into ``directory`` once per distinct content.
 
     Files listed in ``.exported`` are known to hold their verified bytes and are skipped
-    without a stat or a blob read. A snapshot whose stored bytes fail their sha256 must not
-    become evidence, nor stop the other reports: its file holds a note saying so instead, so
-    its evidence link shows the damage, and the problem is logged; it is not listed, so a
-    later export writes the real bytes once the database is restored.
+    without a stat or a blob read; the others' blobs are read a batch at a time. A snapshot
+    whose stored bytes fail their sha256 must not become evidence, nor stop the other reports:
+    its file holds a note saying so instead, so its evidence link shows the damage, and the
+    problem is logged; it is not listed, so a later export writes the real bytes once the
+    database is restored.
     """
     directory.mkdir(parents=True, exist_ok=True)
     known = _known(directory)
     added: list[str] = []
     written: list[Path] = []
+    todo: dict[str, VersionRef] = {}  # name → the first ref cited under it, still to write
     seen: set[str] = set()
     for ref in refs:
         name = archive_name(ref)
@@ -114,19 +123,63 @@ def export_snapshots(session: Session, refs: Iterable[VersionRef], directory: Pa
         if target.is_file() and target.stat().st_size == ref.size:
             added.append(name)
             continue
-        try:
-            body = read_blob(session, ref.sha256)
-        except BlobIntegrityError as exc:
-            log.error("snapshot %s not exported: %s", ref.snapshot_id, exc)
-            write_atomic(target, damaged_note(ref, str(exc)))
-            continue
-        write_atomic(target, body)
-        added.append(name)
-    if added:
-        # Appended only after the files are in place: a crash leaves them unlisted, not lost.
-        with open(directory / EXPORTED, "a", encoding="utf-8") as fh:
-            fh.write("".join(f"{name}\n" for name in added))
+        todo[name] = ref
+    try:
+        for name, ref, body in _bodies(session, list(todo.items())):
+            if isinstance(body, BlobIntegrityError):
+                log.error("snapshot %s not exported: %s", ref.snapshot_id, body)
+                write_atomic(directory / name, damaged_note(ref, str(body)))
+                continue
+            write_atomic(directory / name, body)
+            added.append(name)
+    finally:
+        if added:
+            # Appended only after the files are in place: a crash leaves them unlisted, not lost.
+            with open(directory / EXPORTED, "a", encoding="utf-8") as fh:
+                fh.write("".join(f"{name}\n" for name in added))
     return written
+
+
+def _bodies(
+    session: Session, todo: list[tuple[str, VersionRef]]
+) -> Iterator[tuple[str, VersionRef, bytes | BlobIntegrityError]]:
+    """Each name's verified bytes (or why they cannot be had), one query per batch of blobs.
+
+    Only a batch of compressed bodies is held at a time (the session keeps no strong refs).
+    """
+    for i in range(0, len(todo), _BATCH):
+        batch = todo[i : i + _BATCH]
+        wanted = sorted({ref.sha256 for _, ref in batch})
+        blobs = {b.sha256: b for b in session.scalars(select(Blob).where(Blob.sha256.in_(wanted)))}
+        for name, ref in batch:
+            blob = blobs.get(ref.sha256)
+            try:
+                if blob is None:
+                    raise BlobIntegrityError(f"blob {ref.sha256[:16]}: missing from the database")
+                if blob.compression == "zlib":
+                    yield name, ref, _inflate_verified(blob.sha256, blob.data)
+                else:  # stored some other way (perhaps needing other rows): storage reads it
+                    yield name, ref, read_blob(session, blob.sha256)
+            except BlobIntegrityError as exc:
+                yield name, ref, exc
+
+
+def _inflate_verified(sha256: str, data: bytes) -> bytes:
+    """A whole zlib blob's bytes, checked against its sha256 (as ``storage.blobs.decode_blob``).
+
+    Inflating is most of an export's CPU: ISA-L's inflate reads the same zlib stream about
+    twice as fast as zlib's.
+    """
+    try:
+        body = isal_zlib.decompress(data)
+    except _INFLATE_ERROR as exc:
+        raise BlobIntegrityError(f"blob {sha256[:16]}: stored data is damaged ({exc})") from None
+    if sha256_hex(body) != sha256:
+        raise BlobIntegrityError(
+            f"blob {sha256[:16]}: stored bytes do not match sha256 "
+            "(tampered or damaged; restore it from a backup, see `policywatch db check`)"
+        )
+    return body
 
 
 def damaged_note(ref: VersionRef, problem: str) -> bytes:

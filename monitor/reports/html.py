@@ -38,7 +38,7 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def _finalize(value: object) -> object:
     """Applied to every ``{{ value }}`` before escaping: drop control characters from text."""
-    if isinstance(value, str) and not isinstance(value, Markup):
+    if type(value) is str or (isinstance(value, str) and not isinstance(value, Markup)):
         return _CONTROLS.sub("", value)
     return value
 

@@ -6,7 +6,7 @@ Data-access only: returns plain ``model`` objects, never commits, never renders.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -52,29 +52,34 @@ def source_info(src: Source) -> SourceInfo:
     )
 
 
-def version_ref(snap: Snapshot) -> VersionRef:
+# The columns of SourceInfo and VersionRef, read as plain rows: no ORM object per source.
+_SOURCE_COLUMNS = tuple(getattr(Source, f.name).label(f.name) for f in fields(SourceInfo))
+_REF_COLUMNS = (
+    Snapshot.id, Snapshot.sha256, Snapshot.fetched_at, Snapshot.final_url, Snapshot.content_type,
+    Snapshot.size, Snapshot.source_id, Snapshot.requested_url, Snapshot.http_status,
+    Snapshot.etag, Snapshot.last_modified, Snapshot.redirects,
+)  # fmt: skip
+
+
+def _info_of_row(row: Any) -> SourceInfo:
+    info = SourceInfo(*row)  # _SOURCE_COLUMNS are SourceInfo's fields, in order
+    return info if info.consecutive_failures is not None else replace(info, consecutive_failures=0)
+
+
+def _ref_of_row(row: Any) -> VersionRef:
+    sid, sha, at, url, ctype, size, source_id, requested, status, etag, modified, hops = row
     return VersionRef(
-        snapshot_id=snap.id,
-        sha256=snap.sha256,
-        fetched_at=snap.fetched_at,
-        url=snap.final_url,
-        content_type=snap.content_type,
-        size=snap.size,
-        source_id=snap.source_id,
-        requested_url=snap.requested_url,
-        http_status=snap.http_status,
-        etag=snap.etag,
-        last_modified=snap.last_modified,
-        redirects=tuple(snap.redirects or ()),
-    )
+        sid, sha, at, url, ctype, size, source_id, requested, status, etag, modified,
+        tuple(hops or ()),
+    )  # fmt: skip
 
 
 def _snapshots(session: Session, ids: Iterable[int]) -> dict[int, VersionRef]:
     wanted = sorted(set(ids))
     out: dict[int, VersionRef] = {}
     for chunk in _chunks(wanted):
-        for snap in session.scalars(select(Snapshot).where(Snapshot.id.in_(chunk))):
-            out[snap.id] = version_ref(snap)
+        for row in session.execute(select(*_REF_COLUMNS).where(Snapshot.id.in_(chunk))):
+            out[row[0]] = _ref_of_row(row)
     return out
 
 
@@ -169,24 +174,26 @@ def _latest_good(session: Session) -> dict[str, tuple[VersionRef, RecordSummary]
     for chunk in _chunks(ids):
         stmt = (
             select(
-                Snapshot,
                 ExtractionRecord.id,
                 ExtractionRecord.extractor_version,
                 ExtractionRecord.summary,
+                *_REF_COLUMNS,
             )
             .join(ExtractionRecord, ExtractionRecord.snapshot_id == Snapshot.id)
             .where(Snapshot.id.in_(chunk), ExtractionRecord.outcome.in_(GOOD_OUTCOMES))
             .order_by(ExtractionRecord.id)
         )
-        best: dict[int, tuple[Snapshot, str, int, dict[str, Any] | None]] = {}
-        for snap, rec_id, version, summary in session.execute(stmt):
-            held = best.get(snap.id)
+        best: dict[int, tuple[Any, str, int, dict[str, Any] | None]] = {}
+        for row in session.execute(stmt):
+            rec_id, version, summary, *snap = row
+            held = best.get(snap[0])
             if held is None or held[1] != EXTRACTOR_VERSION:
-                best[snap.id] = (snap, version, rec_id, summary)
+                best[snap[0]] = (snap, version, rec_id, summary)
         for snap, _, rec_id, summary in best.values():
             if summary is None:
                 summary = _legacy_summary(session, rec_id)
-            out[snap.source_id] = (version_ref(snap), summary_from_json(summary))
+            ref = _ref_of_row(snap)
+            out[str(ref.source_id)] = (ref, summary_from_json(summary))
     return out
 
 
@@ -212,16 +219,16 @@ def _health(info: SourceInfo) -> tuple[str, str]:
 
 def load_matrix(session: Session) -> list[MatrixRow]:
     """One row per enabled source and drug it covers, from its latest good extraction."""
-    sources = session.scalars(
-        select(Source).where(Source.enabled.is_(True)).order_by(Source.id)
+    sources = session.execute(
+        select(*_SOURCE_COLUMNS).where(Source.enabled.is_(True)).order_by(Source.id)
     ).all()
     good = _latest_good(session)
     rows: list[MatrixRow] = []
     for src in sources:
         if src.document_type in _NOT_IN_MATRIX:
             continue
-        info = source_info(src)
-        found = good.get(src.id)
+        info = _info_of_row(src)
+        found = good.get(info.id)
         if found is None:
             why = info.health or info.last_error_kind or "not fetched yet"
             rows.append(

@@ -12,6 +12,8 @@ from urllib.parse import quote, urlsplit
 
 # Schemes a report may link to. ``javascript:``, ``data:`` and the like become plain text.
 _LINK_SCHEMES = frozenset({"http", "https"})
+# Control characters, space and the characters that could break out of an attribute or a tag.
+_URL_UNSAFE = re.compile("[\x00-\x20\x7f<>\"'`]")
 
 
 def safe_url(url: str | None) -> str:
@@ -19,7 +21,7 @@ def safe_url(url: str | None) -> str:
     if not url:
         return ""
     url = url.strip()
-    if any(ord(ch) < 0x20 or ch in "\x7f<>\"'` " for ch in url):
+    if _URL_UNSAFE.search(url):
         return ""
     parts = urlsplit(url)
     if parts.scheme:

@@ -284,8 +284,11 @@ else "State" }}</th>
 <tbody>
 {% for line in g.lines %}
 {% set r = line.row %}
-{% set doc %}<div class="doc">{{ r.source.plan_type | plan_type_label }} ·
-{{ link(r.source.url, r.source.title) }}</div>{% endset %}
+{# Inline, not macros: this runs once per row, and a macro call costs more than its markup. #}
+{% if line.lead_doc %}{% set live = r.source.url | safe_url %}{% set doc %}<div class="doc">{{
+ r.source.plan_type | plan_type_label }} ·
+{% if live %}<a href="{{ live }}">{{ r.source.title }}</a>{% else %}{{ r.source.title }}{%
+ endif %}</div>{% endset %}{% endif %}
 <tr class="status-{{ r.status }}{% if line.lead %} lead{% endif %}">
 {% if g.by_state %}
 <td>{% if line.lead %}<strong>{{ r.source.state }}</strong>{% endif %}</td>
@@ -296,7 +299,8 @@ else "State" }}</th>
 <td>{% if line.lead_doc %}{{ r.source.state }}{% endif %}</td>
 {% endif %}
 <td>{{ r.drug | drug_label if r.drug else "—" }}</td>
-<td>{% if r.drug %}{{ badge(r.stance) }}{% else %}<span class="badge s-none">{{
+<td>{% if r.drug %}<span class="badge s-{{ r.stance | stance_class }}">{{ r.stance
+ | stance_label }}</span>{% else %}<span class="badge s-none">{{
  r.status | replace("_", " ") }}</span>{% endif %}{% if r.note %}<div class="note">{{ r.note
  }}</div>{% endif %}</td>
 <td>{% set crit = r.criteria | matrix_criteria %}{% if crit %}<dl class="crit">{% for label, value
@@ -305,8 +309,10 @@ else "State" }}</th>
 <td class="date">{{ r.effective_date or "—" }}</td>
 <td class="date" title="{{ r.source.last_checked_at | when }}">{{ r.source.last_checked_at | day
  or "never" }}</td>
-<td class="date">{% if r.evidence %}{{ link(r.evidence | archive_href, "snapshot #" ~
- r.evidence.snapshot_id) }}<div class="hash" title="sha256 {{ r.evidence.sha256 }}">{{
+<td class="date">{% if r.evidence %}{% set proof = r.evidence | archive_href | safe_url %}{%
+ if proof %}<a href="{{ proof }}">snapshot #{{ r.evidence.snapshot_id }}</a>{% else
+ %}snapshot #{{ r.evidence.snapshot_id }}{% endif %}<div class="hash" title="sha256 {{
+ r.evidence.sha256 }}">{{
  r.evidence.fetched_at | day }} · {{ r.evidence.sha256[:12] }}</div>{% else %}<span
  class="muted">none</span>{% endif %}</td>
 </tr>

@@ -208,11 +208,14 @@ def write_report(
     """
     if fmt == "html":
         links = Links.for_base_url(archive_base_url)
-        stored = load_events(session, since=since, until=until)
+        # Details (redlines, criteria) are read only for the pages that are rendered again.
+        stored = load_events(session, since=since, until=until, with_detail=False)
         events = publishable(stored, require_review=require_review)
         period = Period(since, until, now, awaiting_review(stored) if require_review else 0)
         manifest = Manifest(out.parent)
-        write_change_pages(out, events, period, links, manifest)
+        write_change_pages(
+            out, events, period, links, manifest, details=lambda some: with_details(session, some)
+        )
         archive = export_snapshots(session, _refs(events, []), out.parent / ARCHIVE_DIR)
         manifest.save()
         return [out, *archive]

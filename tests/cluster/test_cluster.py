@@ -175,10 +175,11 @@ def test_a_worker_killed_half_way_loses_nothing(tmp_path: Path, pg_url: str) -> 
         # Nothing lost: every source stored once, in this cycle.
         assert (result.crawl.new_versions, result.crawl.failed) == (SOURCES, 0)
         assert _per_source(pg_url, Snapshot) == Counter({f"src-{i:04d}": 1 for i in range(SOURCES)})
-        # Fetched once, except the pages downloading at the kill (at most one per site).
+        # Fetched once, except pages the victim had fetched but not yet stored at the kill:
+        # downloading, or waiting for the extraction pool. That is at most the batch it held.
         hits = cl.hits()
         assert len(hits) == SOURCES
-        assert sum(n - 1 for n in hits.values()) <= HOSTS
+        assert sum(n - 1 for n in hits.values()) <= 20  # batch_size
         assert [s.max_active for s in cl.sites] == [1] * HOSTS
 
         changed = _change(cl)

@@ -246,3 +246,26 @@ def test_a_child_that_dies_is_an_error_not_a_hang() -> None:
 
     with pytest.raises(CrawlError, match="exit code 9"):
         in_child(_die)
+
+
+def test_a_changed_document_is_stored_as_a_delta_against_its_previous_version(
+    site: LocalSite, tmp_path: Path, fast_config: Config, db_url: str
+) -> None:
+    from storage.blobs import read_blob
+
+    cfg = _config(fast_config, db_url)
+    registry = _three_sources(site, tmp_path)
+    crawl(cfg, registry)
+    changed = SAMPLE_HTML.replace("two (2)", "three (3)")
+    site.set("/policy.html", changed)
+    crawl(cfg, registry)
+    db = Database(db_url)
+    with db.session() as s:
+        old, new = s.scalars(
+            select(Snapshot.sha256).where(Snapshot.source_id == "html-policy").order_by(Snapshot.id)
+        ).all()
+        blob = s.get(Blob, new)
+        assert blob is not None
+        assert (blob.compression, blob.base_sha256) == ("zstd-delta", old)
+        assert read_blob(s, new) == changed.encode()
+    db.dispose()

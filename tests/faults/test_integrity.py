@@ -66,7 +66,9 @@ def test_tampered_blob_is_an_error_for_that_snapshot_only(
     site: LocalSite, tmp_path: Path, sqlite_url: str
 ) -> None:
     _history(site, tmp_path, sqlite_url)
-    bad = _tamper(sqlite_url, "html-one")
+    # A source with one version: html-one's first body is the base of its second (a delta),
+    # so damaging it damages both (see tests/faults/test_blob_deltas.py).
+    bad = _tamper(sqlite_url, "pdf-one")
     common = ("--db", sqlite_url, "--config", str(fast_config(tmp_path / "p.toml")))
 
     raw = pw("show", str(bad), "--raw", *common)
