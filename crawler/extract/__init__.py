@@ -29,7 +29,7 @@ _LAZY = ("EXTRACTOR_VERSION", "extract", "sniff_format")
 
 
 def __getattr__(name: str) -> Any:
-    # The parsers (lxml, BeautifulSoup, pypdfium2, the rule tables) load on first use, so code
+    # The parsers (lxml, pypdfium2, the rule tables) load on first use, so code
     # that only needs the data model (the crawler's recrawl of unchanged pages) stays light.
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

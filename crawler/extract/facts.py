@@ -43,6 +43,14 @@ _REVIEWED_RE = re.compile(
     r"\b(?:last\s+)?(?:review(?:ed)?|revised|revision|rev\b|rev\.|updated)", re.I
 )
 _NEXT_RE = re.compile(r"\bnext\b", re.I)
+# Compiled once: these run on each of a page's header blocks, where the re module's cache
+# look-up of a pattern string cost as much as the match.
+_LABEL_NO_COLON_RE = re.compile(
+    r"^\s*((?:[A-Z][A-Za-z.#]*\s+){0,3}(?:Date|Number|No\.?|Id|Reviewed|Revised|"
+    r"Effective|Review|Updated))\s+(\S.*)$"
+)
+_DATE_WORD_VALUE_RE = re.compile(r"^\s*(Revised|Reviewed|Effective|Updated|Last Updated)\s+(.+)$")
+_PIPES_RE = re.compile(r"\s+\|\s+")
 
 
 @dataclass
@@ -91,14 +99,10 @@ def _label_value(text: str) -> tuple[str, str] | None:
     if m:
         return m.group(1).strip(), m.group(2).strip()
     # PDF header blocks lose the colon: "Effective Date June 1, 2024", "Policy Number 2024R0412A".
-    m = re.match(
-        r"^\s*((?:[A-Z][A-Za-z.#]*\s+){0,3}(?:Date|Number|No\.?|Id|Reviewed|Revised|"
-        r"Effective|Review|Updated))\s+(\S.*)$",
-        text,
-    )
+    m = _LABEL_NO_COLON_RE.match(text)
     if m:
         return m.group(1).strip(), m.group(2).strip()
-    m = re.match(r"^\s*(Revised|Reviewed|Effective|Updated|Last Updated)\s+(.+)$", text)
+    m = _DATE_WORD_VALUE_RE.match(text)
     return (m.group(1), m.group(2)) if m else None
 
 
@@ -143,7 +147,7 @@ def extract_facts(blocks: list[Block], fallback_title: str | None = None) -> Fac
                 pairs += list(zip(block.columns, block.cells, strict=True))
         else:
             # "Bulletin Number: PB-1 | Posted: … | Effective Date: …" holds several pairs.
-            for part in re.split(r"\s+\|\s+", block.text):
+            for part in _PIPES_RE.split(block.text):
                 lv = _label_value(part)
                 if lv:
                     pairs.append(lv)

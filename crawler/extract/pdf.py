@@ -34,6 +34,10 @@ _BARE_NUMBER_RE = re.compile(r"^\s*(\d{1,2})\s+(?=[A-Z(])")
 _ENDS_WITH_CONNECTOR_RE = re.compile(r"[;,]\s*(?:and|or|and/or)\s*$", re.I)
 _PAGE_NO_RE = re.compile(r"^\s*(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.I)
 _HAS_PAGE_RE = re.compile(r"\bpage\s+\d+(?:\s+of\s+\d+)?\b", re.I)
+# Compiled once: run for every line of a document.
+_DIGITS_RE = re.compile(r"\d+")
+_HYPHENATED_END_RE = re.compile(r"([A-Za-z]+)-$")
+_LOWER_START_RE = re.compile(r"([a-z]+)")
 _BAND = 0.09  # top and bottom share of the page where running headers and footers live
 
 
@@ -255,7 +259,7 @@ def _drop_running(lines: list[_Line], pages: int) -> list[_Line]:
     """Remove running headers/footers and page numbers."""
 
     def key(line: _Line) -> str:
-        return re.sub(r"\d+", "#", line.text.lower())
+        return _DIGITS_RE.sub("#", line.text.lower())
 
     repeated: Counter[str] = Counter()
     if pages > 1:
@@ -483,8 +487,8 @@ def _dehyphenate(last: str, nxt: str, vocab: _Vocabulary) -> str:
     "treat-" + "ment" -> "treatment" (the document uses "treatment" elsewhere), but
     "health-" + "care" stays "health-care" unless the document spells "healthcare".
     """
-    m = re.search(r"([A-Za-z]+)-$", last)
-    n = re.match(r"([a-z]+)", nxt)
+    m = _HYPHENATED_END_RE.search(last)
+    n = _LOWER_START_RE.match(nxt)
     if m and n and (m.group(1) + n.group(1)).lower() in vocab:
         return last[:-1]
     return last
