@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .model import Block, Clause, DrugSummary, Extraction
 
 if TYPE_CHECKING:
-    from .extract import EXTRACTOR_VERSION, extract, sniff_format
+    from .engine import EXTRACTOR_VERSION, extract, sniff_format
 
 __all__ = [
     "EXTRACTOR_VERSION",
@@ -33,8 +33,8 @@ def __getattr__(name: str) -> Any:
     # that only needs the data model (the crawler's recrawl of unchanged pages) stays light.
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(f"{__name__}.extract")
-    # Importing the submodule bound the package attribute "extract" to it; bind the function.
+    module = importlib.import_module(f"{__name__}.engine")
+    # Bind all three at once, so the next lookups skip this hook.
     for lazy in _LAZY:
         globals()[lazy] = getattr(module, lazy)
     return globals()[name]
