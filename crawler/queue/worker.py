@@ -92,7 +92,7 @@ def warm_imports() -> None:
         "crawler.cms_auth",
         "crawler.queue.lease",
         "crawler.queue.done",
-        "crawler.extract.extract",
+        "crawler.extract.engine",
     ):
         importlib.import_module(name)
 
