@@ -125,6 +125,14 @@ def summarize_run(cfg: Config, run_id: int | None, expected: Sequence[str] = ())
     return summary
 
 
+def quiet_below_log_level(settings: Any) -> None:
+    """Scrapy leaves the root logger at NOTSET, so every DEBUG line (two per page) is built and
+    redacted before the handler drops it; below LOG_LEVEL, build nothing."""
+    import logging
+
+    logging.getLogger().setLevel(settings.get("LOG_LEVEL", "INFO"))
+
+
 def crawl_here(
     cfg: Config, source_ids: Sequence[str], *, progress: bool = False, **overrides: Any
 ) -> CrawlSummary:
@@ -144,6 +152,7 @@ def crawl_here(
 
     with crawl_log(settings):
         process = CrawlerProcess(settings)
+        quiet_below_log_level(settings)
         crawler = process.create_crawler(PoliciesSpider)
         if bar is not None:
             crawler.signals.connect(bar.advance, signal=signals.item_scraped)
@@ -295,6 +304,7 @@ def run_spider_here(
 
     with crawl_log(settings):
         process = CrawlerProcess(settings)
+        quiet_below_log_level(settings)
         crawler = process.create_crawler(spider_cls)
         crawler.signals.connect(on_item, signal=signals.item_scraped)
         crawler.signals.connect(on_error, signal=signals.spider_error)
