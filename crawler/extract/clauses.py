@@ -650,42 +650,18 @@ def _on_paragraph(st: _State, block: Block) -> None:
             # A sentence without a stance of its own, about the drug of the statement before
             # it ("Spravato may be reauthorized for 6 months when one of the following is
             # met:"), conditions or limits that statement.
-            if _INTRODUCES_RE.search(sentence) and sentence.rstrip().endswith(":"):
+            introduces = bool(_INTRODUCES_RE.search(sentence)) and sentence.rstrip().endswith(":")
+            if introduces or _LIMITATION_RE.search(sentence):
+                role = "limitation"
+            elif _CRITERION_RE.search(sentence):
+                role = "criterion"
+            else:
+                continue
+            _add(st, block, sentence, ctx.drug, ctx.stance, role, [ctx.text], _governed(ctx))
+            if introduces:
                 # "Approve for 6 months if the patient meets ALL of the following:" governs
                 # the list below on behalf of the drug statement before it.
-                _add(
-                    st,
-                    block,
-                    sentence,
-                    ctx.drug,
-                    ctx.stance,
-                    "limitation",
-                    [ctx.text],
-                    _governed(ctx),
-                )
                 st.gov = ctx
-            elif _LIMITATION_RE.search(sentence):
-                _add(
-                    st,
-                    block,
-                    sentence,
-                    ctx.drug,
-                    ctx.stance,
-                    "limitation",
-                    [ctx.text],
-                    _governed(ctx),
-                )
-            elif _CRITERION_RE.search(sentence):
-                _add(
-                    st,
-                    block,
-                    sentence,
-                    ctx.drug,
-                    ctx.stance,
-                    "criterion",
-                    [ctx.text],
-                    _governed(ctx),
-                )
 
 
 # "A)", "1.", "(b)", "ii." or a bullet at the start of a paragraph.
