@@ -156,16 +156,14 @@ def render_changes_html(
     nav: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The change report: significant changes as cards, operator events collapsed below."""
-    return _render(
-        "changes.html",
+    return _changes_page(
+        events,
         links,
+        nav,
         title="Coverage changes · policywatch",
         period=period_text(period),
         generated=when(period.generated_at),
-        changes=[change_view(e) for e in events if e.published],
-        operator=[e for e in events if not e.published],
         awaiting=period.awaiting_review,
-        nav_items=list(nav),
     )
 
 
@@ -177,16 +175,30 @@ def render_week_html(
     nav: Sequence[tuple[str, str]] = (),
 ) -> str:
     """One page of the change report: a week's (or part's) cards and operator events."""
-    return _render(
-        "changes.html",
+    return _changes_page(
+        page.events,
         links,
+        nav,
         title=f"Coverage changes, {page.label} · policywatch",
         period=page.title,
         generated=when(generated_at),
-        changes=[change_view(e) for e in page.events if e.published],
-        operator=[e for e in page.events if not e.published],
         awaiting=0,  # counted on the index, over the whole period
+    )
+
+
+def _changes_page(
+    events: Sequence[EventView],
+    links: Links,
+    nav: Sequence[tuple[str, str]],
+    **context: object,
+) -> str:
+    return _render(
+        "changes.html",
+        links,
+        changes=[change_view(e) for e in events if e.published],
+        operator=[e for e in events if not e.published],
         nav_items=list(nav),
+        **context,
     )
 
 
