@@ -6,23 +6,21 @@ The helpers behind them are in ``tests/support/``.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from crawler.config import Config
 from monitor.sites.localsite import LocalSite
 from storage.db import Database
 from tests.support.databases import (
-    PG_ADMIN_URL,
     REQUIRE_SERVICES,
     crawl_demo,
     pg_problem,
     private_copy,
     reset_pg,
+    throwaway_pg_database,
 )
 
 REDIS_URL = os.environ.get("POLICYWATCH_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -56,15 +54,8 @@ def pg_server() -> Iterator[str]:
         if REQUIRE_SERVICES:
             pytest.fail(f"PostgreSQL required (POLICYWATCH_REQUIRE_SERVICES=1) but: {problem}")
         pytest.skip(f"PostgreSQL not available: {problem}")
-    name = f"pw_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_pg_database("pw_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -75,6 +66,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("pg_server")
     reset_pg(url)
     return url
+
+
+@pytest.fixture
+def fresh_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the same dialect as ``db_url``, to restore into."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'restored.sqlite'}"
+        return
+    with throwaway_pg_database("pw_restore") as url:
+        yield url
 
 
 @pytest.fixture

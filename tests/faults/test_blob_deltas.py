@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, delete, select, text
+from sqlalchemy import delete, select, text
 
 from storage.backup import backup, restore
 from storage.blobs import DELTA, WHOLE, BlobIntegrityError, put_blob, read_blob, sha256_hex
 from storage.db import Database, alembic_config, current_revision, head_revision
 from storage.integrity import check_database
 from storage.models import Blob
-from tests.support.databases import PG_ADMIN_URL
 
 
 def _policy(version: int, extra: str = "") -> bytes:
@@ -119,22 +116,6 @@ def test_db_check_reports_a_delta_whose_base_is_damaged(db_url: str) -> None:
     with pytest.raises(BlobIntegrityError, match=f"its base {first[:16]} is damaged"):
         _read(db, second)
     db.dispose()
-
-
-@pytest.fixture
-def fresh_url(db_url: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database of the same dialect as ``db_url``, to restore into."""
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored.sqlite'}"
-        return
-    name = f"pw_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_backup_and_restore_keep_deltas_readable(

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import select, update
 
 from crawler.config import Config
 from monitor.sites.localsite import LocalSite
@@ -20,7 +18,6 @@ from storage.db import Database
 from storage.models import Blob, CrawlRun, ExtractionRecord, Snapshot
 from tests.faults.helpers import fast_config, pw
 from tests.support.crawling import crawl, source, write_registry
-from tests.support.databases import PG_ADMIN_URL
 from tests.support.samples import SAMPLE_HTML, SAMPLE_JSON, sample_pdf
 
 
@@ -127,22 +124,6 @@ def test_db_check_finds_orphans_dangling_references_and_stuck_runs(
     assert check.returncode == 1
     kinds = {p["kind"] for p in __import__("json").loads(check.stdout)["problems"]}
     assert kinds == {"orphan_blob", "stuck_run", "dangling"}
-
-
-@pytest.fixture
-def fresh_url(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database of the same dialect as ``db_url``, to restore into."""
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored.sqlite'}"
-        return
-    name = f"pw_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _dump(url: str) -> dict[str, list[tuple[object, ...]]]:
