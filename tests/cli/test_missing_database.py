@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from storage.db import Database
 from tests.cli.helpers import pw
-from tests.conftest import PG_ADMIN_URL
+from tests.support.databases import PG_ADMIN_URL
 
 # Each command that only reads history (or annotates it, like review), with what it needs.
 READ_ONLY: dict[str, tuple[str, ...]] = {
