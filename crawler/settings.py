@@ -72,6 +72,10 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # Responses held while their items are parsed and stored; above this Scrapy stops scheduling
 # downloads. Scrapy's 5 MB would stall them behind one big PDF in the extraction pool.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 32 * 1024 * 1024
+# Outputs of one response processed at once. The spider yields one outcome per response, and
+# Scrapy (2.13+) starts this many asyncio tasks for every response whatever it yields: its
+# default of 100 made those tasks the largest Python cost of an all-304 cycle.
+CONCURRENT_ITEMS = 1
 
 # Nothing listening that a crawler does not need.
 TELNETCONSOLE_ENABLED = False
