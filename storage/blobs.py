@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from typing import Any, cast
 
 import zstandard
+from isal import isal_zlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +31,9 @@ DELTA_GAIN = 2
 # DELTA_GAIN without paying for the zlib pass.
 _DEFLATE_MAX_RATIO = 1032
 _ZSTD_LEVEL = 3
+# isal's stubs declare its error class as an instance; it is the class IsalError.
+_INFLATE_ERRORS = (zlib.error, cast("type[Exception]", isal_zlib.error))
+READ_BATCH = 200  # blobs per query in read_blobs: bounded memory, far below parameter limits
 
 
 class BlobIntegrityError(ValueError):
@@ -121,6 +127,11 @@ def put_blob(
     return digest
 
 
+def inflate(data: bytes) -> bytes:
+    """A whole blob's zlib stream, inflated by ISA-L: the same stream about twice as fast."""
+    return isal_zlib.decompress(data)
+
+
 def decode_blob(blob: Blob, base: bytes | None = None) -> bytes:
     """The original bytes of ``blob``, verified against its sha256.
 
@@ -137,10 +148,10 @@ def decode_blob(blob: Blob, base: bytes | None = None) -> bytes:
                 bytes(blob.data)
             )
         elif blob.compression == WHOLE:
-            body = zlib.decompress(blob.data)
+            body = inflate(blob.data)
         else:
             body = bytes(blob.data)
-    except (zlib.error, zstandard.ZstdError) as exc:
+    except (*_INFLATE_ERRORS, zstandard.ZstdError) as exc:
         raise BlobIntegrityError(
             f"blob {blob.sha256[:16]}: stored data is damaged ({exc})"
         ) from None
@@ -178,9 +189,9 @@ def base_of(session: Session, blob: Blob, *, verify: bool = True) -> bytes | Non
         )
     try:
         if not verify and base.compression == WHOLE:
-            return zlib.decompress(base.data)
+            return inflate(base.data)
         return decode_blob(base)
-    except zlib.error as exc:
+    except _INFLATE_ERRORS as exc:
         raise BlobIntegrityError(
             f"blob {blob.sha256[:16]}: its base {base_sha[:16]} is damaged ({exc})"
         ) from None
@@ -202,3 +213,73 @@ def read_blob(session: Session, sha256: str) -> bytes:
         if blob.compression == DELTA:
             base_of(session, blob)  # name the damaged base when that is the cause
         raise
+
+
+def read_blobs(
+    session: Session,
+    sha256s: Iterable[str],
+    *,
+    mapper: Callable[..., Iterator[Any]] = map,
+) -> Iterator[tuple[str, bytes | BlobIntegrityError]]:
+    """Each ``sha256`` with its verified bytes (or why they cannot be had), in the given order.
+
+    The bulk reader of :func:`read_blob`: two queries per batch of :data:`READ_BATCH` (the
+    blobs, then the bases their deltas need), columns only, and each base inflated once per
+    batch however many of its deltas are read. Only a batch is held at a time. ``mapper``
+    decodes a batch (``executor.map`` spreads it over threads: inflating, zstd and sha256
+    release the GIL).
+    """
+    wanted = list(sha256s)
+    for i in range(0, len(wanted), READ_BATCH):
+        batch = wanted[i : i + READ_BATCH]
+        rows = _rows(session, batch)
+        base_shas = sorted(
+            {r.base_sha256 for r in rows.values() if r.compression == DELTA and r.base_sha256}
+        )
+        bases = _rows(session, [b for b in base_shas if b not in rows]) if base_shas else {}
+        bases.update({k: rows[k] for k in base_shas if k in rows})
+        inflated = dict(zip(base_shas, mapper(partial(_base_bytes, bases), base_shas), strict=True))
+        yield from zip(batch, mapper(partial(_decoded, rows, inflated), batch), strict=True)
+
+
+def _rows(session: Session, shas: list[str]) -> dict[str, Any]:
+    if not shas:
+        return {}
+    query = select(Blob.sha256, Blob.compression, Blob.data, Blob.base_sha256).where(
+        Blob.sha256.in_(sorted(set(shas)))
+    )
+    return {row.sha256: row for row in session.execute(query)}
+
+
+def _base_bytes(rows: dict[str, Any], sha256: str) -> bytes | BlobIntegrityError:
+    """A base's bytes, unverified: the delta's own sha256 check catches a damaged base."""
+    row = rows.get(sha256)
+    if row is None:
+        return MissingBaseError(f"base {sha256[:16]} is missing from the database")
+    if row.compression != WHOLE:
+        return BlobIntegrityError(f"base {sha256[:16]} is not stored whole ({row.compression})")
+    try:
+        return inflate(row.data)
+    except _INFLATE_ERRORS as exc:
+        return BlobIntegrityError(f"base {sha256[:16]} is damaged ({exc})")
+
+
+def _decoded(
+    rows: dict[str, Any], bases: dict[str, bytes | BlobIntegrityError], sha256: str
+) -> bytes | BlobIntegrityError:
+    row = rows.get(sha256)
+    if row is None:
+        return BlobIntegrityError(f"blob {sha256[:16]}: missing from the database")
+    base: bytes | None = None
+    if row.compression == DELTA:
+        got = bases.get(row.base_sha256) if row.base_sha256 else None
+        if got is None:
+            got = MissingBaseError(f"base {(row.base_sha256 or '?')[:16]} is not recorded")
+        if isinstance(got, BlobIntegrityError):
+            error = type(got)(f"blob {sha256[:16]}: {got} (restore it from a backup)")
+            return error
+        base = got
+    try:
+        return decode_blob(cast(Blob, row), base)
+    except BlobIntegrityError as exc:
+        return exc

@@ -167,3 +167,53 @@ def test_downgrade_rewrites_deltas_whole_and_upgrade_again(db_url: str) -> None:
     assert current_revision(db.engine) == head_revision(db.engine)
     assert _row(db, second) == (WHOLE, None) and _read(db, second) == _policy(1)
     db.dispose()
+
+
+def test_read_blobs_reads_deltas_in_bulk_as_read_blob_does(db_url: str) -> None:
+    """The bulk reader gives each body in the asked order, across batches and threads; a
+    damaged or missing base spoils only the deltas built on it, each named as damaged."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storage.blobs import READ_BATCH, read_blobs
+
+    db = Database(db_url)
+    sources = 3
+    bodies: list[bytes] = []
+    shas: list[str] = []
+    bases: list[str] = []
+    for src in range(sources):
+        base = _store(db, _policy(0, extra=f" source {src}"))
+        bases.append(base)
+        bodies.append(_policy(0, extra=f" source {src}"))
+        shas.append(base)
+        for version in range(1, READ_BATCH // 2):
+            body = _policy(version, extra=f" source {src}")
+            shas.append(_store(db, body, base=shas[-1]))
+            bodies.append(body)
+    assert _row(db, shas[5])[0] == DELTA
+    with db.session() as s:
+        s.execute(delete(Blob).where(Blob.sha256 == bases[1]))  # source 1 loses its base
+        s.execute(  # source 2's base is damaged
+            text("UPDATE blobs SET data = :d WHERE sha256 = :s"),
+            {"d": b"not zlib at all", "s": bases[2]},
+        )
+    order = [*reversed(shas), "0" * 64]
+    with db.session() as s, ThreadPoolExecutor(2) as pool:
+        got = list(read_blobs(s, order, mapper=pool.map))
+    assert [sha for sha, _ in got] == order
+    by_sha = dict(zip(shas, bodies, strict=True))
+    per_source = READ_BATCH // 2
+    for sha, body in got:
+        index = shas.index(sha) if sha in by_sha else -1
+        source = index // per_source if index >= 0 else None
+        if source == 0:
+            assert body == by_sha[sha]
+        else:
+            assert isinstance(body, BlobIntegrityError)
+            with db.session() as s, pytest.raises(BlobIntegrityError):
+                read_blob(s, sha)  # the single reader agrees
+    damaged = next(b for sha, b in got if sha == shas[2 * per_source + 3])
+    assert "damaged" in str(damaged) and bases[2][:16] in str(damaged)
+    missing = next(b for sha, b in got if sha == shas[per_source + 3])
+    assert "missing" in str(missing)
+    db.dispose()

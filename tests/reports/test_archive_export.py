@@ -9,10 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from monitor.reports import archive
 from monitor.reports.archive import EXPORTED, archive_name, export_snapshots
 from monitor.reports.model import VersionRef
-from storage.blobs import put_blob
+from storage.blobs import READ_BATCH, put_blob
 from storage.db import Database
 from storage.models import Blob
 
@@ -29,14 +28,14 @@ def _ref(i: int, body: bytes) -> VersionRef:
 
 
 def test_export_over_several_batches_keeps_bytes_and_confines_damage(tmp_path: Path) -> None:
-    bodies = [f"%PDF-1.7 policy {i} ".encode() * (50 + i) for i in range(2 * archive._BATCH + 7)]
+    bodies = [f"%PDF-1.7 policy {i} ".encode() * (50 + i) for i in range(2 * READ_BATCH + 7)]
     refs = [_ref(i, b) for i, b in enumerate(bodies, 1)]
     missing = _ref(10_000, b"%PDF never stored")
     db = Database(f"sqlite:///{tmp_path / 'a.sqlite'}")
     with db.session() as s:
         for body in bodies:
             put_blob(s, body)
-    damaged, forged = refs[archive._BATCH + 3], refs[5]
+    damaged, forged = refs[READ_BATCH + 3], refs[5]
     with db.session() as s:
         s.execute(update(Blob).where(Blob.sha256 == damaged.sha256).values(data=b"not zlib"))
         s.execute(
