@@ -126,11 +126,14 @@ def summarize_run(cfg: Config, run_id: int | None, expected: Sequence[str] = ())
 
 
 def quiet_below_log_level(settings: Any) -> None:
-    """Scrapy leaves the root logger at NOTSET, so every DEBUG line (two per page) is built and
-    redacted before the handler drops it; below LOG_LEVEL, build nothing."""
+    """Scrapy leaves the root logger at NOTSET and sets its own ``scrapy`` logger to DEBUG, so
+    every DEBUG line (two per page: "Crawled", "Scraped") is built and redacted before the
+    handler drops it; below LOG_LEVEL, build nothing."""
     import logging
 
-    logging.getLogger().setLevel(settings.get("LOG_LEVEL", "INFO"))
+    level = settings.get("LOG_LEVEL", "INFO")
+    logging.getLogger().setLevel(level)
+    logging.getLogger("scrapy").setLevel(level)
 
 
 def crawl_here(
