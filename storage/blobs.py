@@ -31,6 +31,7 @@ DELTA_GAIN = 2
 # DELTA_GAIN without paying for the zlib pass.
 _DEFLATE_MAX_RATIO = 1032
 _ZSTD_LEVEL = 3
+_ISAL_LEVEL = 3
 # isal's stubs declare its error class as an instance; it is the class IsalError.
 _INFLATE_ERRORS = (zlib.error, cast("type[Exception]", isal_zlib.error))
 READ_BATCH = 200  # blobs per query in read_blobs: bounded memory, far below parameter limits
@@ -67,11 +68,11 @@ def encode_blob(body: bytes, base: bytes | None = None) -> tuple[str, bytes]:
         )
         if DELTA_GAIN * len(delta) * _DEFLATE_MAX_RATIO <= len(body):
             return DELTA, delta
-        whole = zlib.compress(body, 6)
+        whole = deflate(body)
         if DELTA_GAIN * len(delta) <= len(whole):
             return DELTA, delta
         return WHOLE, whole
-    return WHOLE, zlib.compress(body, 6)
+    return WHOLE, deflate(body)
 
 
 def _full_base(session: Session, sha256: str) -> tuple[str, bytes] | None:
@@ -125,6 +126,15 @@ def put_blob(
         )
     )
     return digest
+
+
+def deflate(body: bytes) -> bytes:
+    """A whole body as a zlib stream, by ISA-L at its level 3.
+
+    About 9x faster than zlib's level 6 on policy pages, for streams ~20% larger; any zlib
+    reads them. Compressing was the largest part of storing a new version.
+    """
+    return isal_zlib.compress(body, _ISAL_LEVEL)
 
 
 def inflate(data: bytes) -> bytes:
