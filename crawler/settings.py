@@ -47,6 +47,9 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 POLICYWATCH_RETRY_BACKOFF = 2.0
 POLICYWATCH_RETRY_BACKOFF_MAX = 120.0
 DOWNLOADER_MIDDLEWARES = {
+    # No spider sets allowed_domains or http_user: both would only cost a call per request.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     # First: a redirect or link to an internal address is refused before anything is sent.
     "crawler.middlewares.AddressPolicyMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -25,8 +25,17 @@ class PoliciesSpider(scrapy.Spider):
     """Fetch registered policy documents; a 304 or an identical body is recorded, not stored."""
 
     name = "policies"
-    # 304 must reach the callback; everything else >= 400 goes to the errback via HttpError.
-    custom_settings: dict[str, Any] | None = {"HTTPERROR_ALLOWED_CODES": [304]}  # noqa: RUF012
+    custom_settings: dict[str, Any] | None = {  # noqa: RUF012
+        # 304 must reach the callback; everything else >= 400 goes to the errback via HttpError.
+        "HTTPERROR_ALLOWED_CODES": [304],
+        # Requests come only from the registry, never from a page: no link depth or length to
+        # police, and each of these would wrap every response's output. (The referer one stays:
+        # the redirect middlewares rely on it.)
+        "SPIDER_MIDDLEWARES": {
+            "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+        },
+    }
 
     def __init__(self, source_ids: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
