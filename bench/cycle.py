@@ -341,7 +341,7 @@ def report(results: dict[int, dict[str, Any]]) -> None:
 
     def ratio(a: str, b: str) -> str:
         # Too few sources make a slope noise; say so rather than print a silly ratio.
-        return f"{slope(a) / slope(b):6.1f}x" if slope(b) > 0.05 else "   n/a (sizes too close)"
+        return f"{slope(a) / slope(b):6.2f}x" if slope(b) > 0.05 else "   n/a (sizes too close)"
 
     for what, a, b, target in (
         ("first cycle      policywatch / naive", "policywatch first", "naive first", "<= 5x"),
