@@ -9,7 +9,7 @@ them inert); anything else is exported as plain text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Iterator, Set
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from monitor.reports.archive import base_name, extension
 from monitor.reports.model import VersionRef
-from storage.blobs import read_blob, sha256_hex
+from storage.blobs import BlobIntegrityError, read_blobs, sha256_hex
 
 ARCHIVE = "archive"
 CSP = (
@@ -119,20 +119,28 @@ def exported_bytes(ref: VersionRef, body: bytes) -> bytes:
 
 def evidence_files(
     session: Session, refs: Iterable[VersionRef], known: Set[str]
-) -> dict[str, bytes | None]:
-    """Relative path → bytes for every cited snapshot (None: already exported, keep it).
+) -> Iterator[tuple[str, bytes | None]]:
+    """(relative path, bytes) for every cited snapshot (None: already exported, keep it).
 
     Names are the content's sha256, so identical bytes are exported once and an exported file
     never needs rewriting: those the site already owns (``known``, from its manifest) are kept
-    without a stat or a blob read.
+    without a stat or a blob read. The others are read a batch of blobs at a time and yielded
+    one by one, so a site citing every source's newest version is never held in memory.
+    A version whose stored bytes fail their check raises ValueError.
     """
-    out: dict[str, bytes | None] = {}
+    todo: dict[str, list[tuple[str, VersionRef]]] = {}  # sha256 → (path, ref) still to export
+    seen: set[str] = set()
     for ref in sorted({r.snapshot_id: r for r in refs}.values(), key=lambda r: r.snapshot_id):
         rel = f"{ARCHIVE}/{export_name(ref)}"
-        if rel in out:
+        if rel in seen:
             continue
+        seen.add(rel)
         if rel in known:
-            out[rel] = None
-            continue
-        out[rel] = exported_bytes(ref, read_blob(session, ref.sha256))
-    return out
+            yield rel, None
+        else:
+            todo.setdefault(ref.sha256, []).append((rel, ref))
+    for sha, body in read_blobs(session, todo):
+        for rel, ref in todo[sha]:
+            if isinstance(body, BlobIntegrityError):
+                raise ValueError(f"snapshot {ref.snapshot_id}: {body}")
+            yield rel, exported_bytes(ref, body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -66,9 +67,10 @@ def publish_site(
     """Write the public site into ``out_dir``; links are absolute under ``base_url``."""
     links = Links(check_base_url(base_url))
     site = build_site(session, require_review=require_review)
-    files: dict[str, bytes | None] = dict(render_site(site, links, feed_size=feed_size))
-    files.update(evidence_files(session, site.evidence, owned(out_dir)))
-    stats = write_site(out_dir, files)
+    pages = render_site(site, links, feed_size=feed_size)
+    # Evidence first: if an archived version turns out damaged, no page has changed yet.
+    evidence = evidence_files(session, site.evidence, owned(out_dir))
+    stats = write_site(out_dir, chain(evidence, pages.items()))
     return PublishResult(
         out_dir=out_dir,
         index=out_dir / "index.html",
