@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 ARCHIVE_DIR = "archive"
 EXPORTED = ".exported"  # names of the files exported with verified bytes
 _THREADS = 2
+_ANNOUNCE = 500  # exports at least this large are announced in the log
 
 _EXT_BY_TYPE = (
     ("html", "html"),
@@ -123,6 +124,12 @@ def export_snapshots(session: Session, refs: Iterable[VersionRef], directory: Pa
     by_sha: dict[str, list[tuple[str, VersionRef]]] = {}
     for name, ref in todo.items():
         by_sha.setdefault(ref.sha256, []).append((name, ref))
+    if len(todo) >= _ANNOUNCE:  # a first export into an empty folder: say why it takes a while
+        log.info(
+            "exporting %d archived versions into %s (once: later writes add only new ones)",
+            len(todo),
+            directory,
+        )
     try:
         # Decoding and writing release the GIL: threads keep both cores of a small machine busy
         # on a first export, which writes every cited version at once. A few writes are in
