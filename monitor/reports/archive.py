@@ -185,7 +185,7 @@ def write_atomic(target: Path, data: bytes | Iterable[bytes]) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(tmp, flags, 0o644)  # a crashed run's leftover of the same name is reused
-        with os.fdopen(fd, "wb", buffering=0) as fh:
+        with os.fdopen(fd, "wb") as fh:  # buffered: many small pieces, few system calls
             if isinstance(data, bytes):
                 fh.write(data)
             else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -143,9 +143,20 @@ def matrix_groups(rows: Sequence[MatrixRow]) -> list[MatrixGroup]:
 
 
 def _render(name: str, links: Links, **context: object) -> str:
+    return "".join(_stream(name, links, **context))
+
+
+def _stream(name: str, links: Links, **context: object) -> Iterator[str]:
+    """The page in pieces as the template makes them, so a big one is never one string."""
     template = _environment(links).get_template(name)
     # The stylesheet is ours, not crawled: Markup keeps its quotes intact inside <style>.
-    return template.render(css=Markup(CSS), **context).lstrip() + "\n"
+    pieces = template.generate(css=Markup(CSS), **context)
+    for first in pieces:  # the template's leading blank lines are not part of the page
+        if first := first.lstrip():
+            yield first
+            break
+    yield from pieces
+    yield "\n"
 
 
 def render_changes_html(
@@ -232,9 +243,11 @@ def render_matrix_html(
     links: Links,
     *,
     nav: Sequence[tuple[str, str]] = (),
-) -> str:
-    """The coverage matrix: payer (or Medicaid state) × drug → stance, criteria, evidence."""
-    return _render(
+) -> Iterator[str]:
+    """The coverage matrix: payer (or Medicaid state) × drug → stance, criteria, evidence.
+
+    In pieces: with thousands of sources the page is tens of megabytes."""
+    return _stream(
         "matrix.html",
         links,
         title="Coverage matrix · policywatch",

@@ -60,7 +60,7 @@ def report_output(fmt: str) -> ReportOutput:
 
 
 EventRenderer = Callable[[Sequence[EventView], Period, Links], str]
-MatrixRenderer = Callable[[Sequence[MatrixRow], Period, Links], str]
+MatrixRenderer = Callable[[Sequence[MatrixRow], Period, Links], str | Iterable[str]]
 
 
 def _matrix_csv(rows: Sequence[MatrixRow], period: Period, links: Links) -> str:
@@ -219,6 +219,7 @@ def write_report(
         archive = export_snapshots(session, _refs(events, []), out.parent / ARCHIVE_DIR)
         manifest.save()
         return [out, *archive]
+    text: str | Iterable[str]
     if fmt in EVENT_FORMATS:
         text, refs = render_events_report(
             session,
