@@ -35,6 +35,7 @@ _ISAL_LEVEL = 3
 # isal's stubs declare its error class as an instance; it is the class IsalError.
 _INFLATE_ERRORS = (zlib.error, cast("type[Exception]", isal_zlib.error))
 READ_BATCH = 200  # blobs per query in read_blobs: bounded memory, far below parameter limits
+_DECODE_WINDOW = 16  # bodies decoded at once by read_blobs
 
 
 class BlobIntegrityError(ValueError):
@@ -234,22 +235,29 @@ def read_blobs(
     """Each ``sha256`` with its verified bytes (or why they cannot be had), in the given order.
 
     The bulk reader of :func:`read_blob`: two queries per batch of :data:`READ_BATCH` (the
-    blobs, then the bases their deltas need), columns only, and each base inflated once per
-    batch however many of its deltas are read. Only a batch is held at a time. ``mapper``
-    decodes a batch (``executor.map`` spreads it over threads: inflating, zstd and sha256
-    release the GIL).
+    blobs, then the bases their deltas need), columns only. Bodies are decoded a few at a
+    time, each base inflated once for the deltas of the same window (a change's two versions
+    are usually neighbours). Only a batch of compressed rows is held. ``mapper`` decodes a
+    window (``executor.map`` spreads it over threads: inflating, zstd and sha256 release the
+    GIL).
     """
     wanted = list(sha256s)
     for i in range(0, len(wanted), READ_BATCH):
         batch = wanted[i : i + READ_BATCH]
         rows = _rows(session, batch)
-        base_shas = sorted(
-            {r.base_sha256 for r in rows.values() if r.compression == DELTA and r.base_sha256}
-        )
+        base_shas = {r.base_sha256 for r in rows.values() if r.compression == DELTA}
+        base_shas.discard(None)
         bases = _rows(session, [b for b in base_shas if b not in rows]) if base_shas else {}
         bases.update({k: rows[k] for k in base_shas if k in rows})
-        inflated = dict(zip(base_shas, mapper(partial(_base_bytes, bases), base_shas), strict=True))
-        yield from zip(batch, mapper(partial(_decoded, rows, inflated), batch), strict=True)
+        # Decoded a window at a time: a batch's bodies and bases inflated at once would hold
+        # tens of megabytes, however few of them the caller needs at a time.
+        for j in range(0, len(batch), _DECODE_WINDOW):
+            window = batch[j : j + _DECODE_WINDOW]
+            needed = sorted(
+                {rows[s].base_sha256 for s in window if s in rows and rows[s].base_sha256}
+            )
+            inflated = dict(zip(needed, mapper(partial(_base_bytes, bases), needed), strict=True))
+            yield from zip(window, mapper(partial(_decoded, rows, inflated), window), strict=True)
 
 
 def _rows(session: Session, shas: list[str]) -> dict[str, Any]:
