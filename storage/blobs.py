@@ -187,29 +187,28 @@ def base_of(session: Session, blob: Blob, *, verify: bool = True) -> bytes | Non
     """
     if blob.compression != DELTA:
         return None
-    base_sha = blob.base_sha256
-    base = session.get(Blob, base_sha) if base_sha else None
+    base = session.get(Blob, blob.base_sha256) if blob.base_sha256 else None
+    try:
+        return _base_body(blob.base_sha256, base, verify=verify)
+    except BlobIntegrityError as exc:
+        raise type(exc)(f"blob {blob.sha256[:16]}: {exc}") from None
+
+
+def _base_body(base_sha: str | None, base: Any, *, verify: bool) -> bytes:
+    """A base row's bytes; the errors say what is wrong with "its base" (callers name the blob)."""
+    name = (base_sha or "?")[:16]
     if base is None or base_sha is None:
         raise MissingBaseError(
-            f"blob {blob.sha256[:16]}: its base {(base_sha or '?')[:16]} is missing from "
-            "the database (restore it from a backup)"
+            f"its base {name} is missing from the database (restore it from a backup)"
         )
     if base.compression == DELTA:  # never written so; a restore from elsewhere could
-        raise BlobIntegrityError(
-            f"blob {blob.sha256[:16]}: its base {base_sha[:16]} is itself a delta"
-        )
+        raise BlobIntegrityError(f"its base {name} is itself a delta")
     try:
         if not verify and base.compression == WHOLE:
             return inflate(base.data)
         return decode_blob(base)
-    except _INFLATE_ERRORS as exc:
-        raise BlobIntegrityError(
-            f"blob {blob.sha256[:16]}: its base {base_sha[:16]} is damaged ({exc})"
-        ) from None
-    except BlobIntegrityError as exc:
-        raise BlobIntegrityError(
-            f"blob {blob.sha256[:16]}: its base {base_sha[:16]} is damaged ({exc})"
-        ) from None
+    except (*_INFLATE_ERRORS, BlobIntegrityError) as exc:
+        raise BlobIntegrityError(f"its base {name} is damaged ({exc})") from None
 
 
 def read_blob(session: Session, sha256: str) -> bytes:
@@ -271,15 +270,10 @@ def _rows(session: Session, shas: list[str]) -> dict[str, Any]:
 
 def _base_bytes(rows: dict[str, Any], sha256: str) -> bytes | BlobIntegrityError:
     """A base's bytes, unverified: the delta's own sha256 check catches a damaged base."""
-    row = rows.get(sha256)
-    if row is None:
-        return MissingBaseError(f"base {sha256[:16]} is missing from the database")
-    if row.compression != WHOLE:
-        return BlobIntegrityError(f"base {sha256[:16]} is not stored whole ({row.compression})")
     try:
-        return inflate(row.data)
-    except _INFLATE_ERRORS as exc:
-        return BlobIntegrityError(f"base {sha256[:16]} is damaged ({exc})")
+        return _base_body(sha256, rows.get(sha256), verify=False)
+    except BlobIntegrityError as exc:
+        return exc
 
 
 def _decoded(
@@ -290,12 +284,9 @@ def _decoded(
         return BlobIntegrityError(f"blob {sha256[:16]}: missing from the database")
     base: bytes | None = None
     if row.compression == DELTA:
-        got = bases.get(row.base_sha256) if row.base_sha256 else None
-        if got is None:
-            got = MissingBaseError(f"base {(row.base_sha256 or '?')[:16]} is not recorded")
+        got = bases[row.base_sha256] if row.base_sha256 else _base_bytes({}, "")
         if isinstance(got, BlobIntegrityError):
-            error = type(got)(f"blob {sha256[:16]}: {got} (restore it from a backup)")
-            return error
+            return type(got)(f"blob {sha256[:16]}: {got}")
         base = got
     try:
         return decode_blob(cast(Blob, row), base)
